@@ -1,0 +1,2 @@
+//! ACL evaluation.
+fn main() {}

@@ -1,0 +1,2 @@
+//! balancer picks.
+fn main() {}

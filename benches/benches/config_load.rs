@@ -1,0 +1,2 @@
+//! Configuration loading at scale.
+fn main() {}

@@ -1,0 +1,2 @@
+//! HTTP/1.1 head parsing.
+fn main() {}

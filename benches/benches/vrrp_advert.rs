@@ -1,0 +1,2 @@
+//! VRRP advert encode and decode.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Helpers shared by the criterion benches and the side-by-side runs against
+//! HAProxy and keepalived.

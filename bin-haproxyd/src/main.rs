@@ -1,0 +1,3 @@
+//! haproxyd: flags, signals and wiring around the proxy-core engine.
+
+fn main() {}

