@@ -76,12 +76,9 @@ impl Condition {
                 }
                 "!" => negated = !negated,
                 "{" => {
-                    let close = rest[i + 1..]
-                        .iter()
-                        .position(|x| x == "}")
-                        .ok_or_else(|| {
-                            AclError::Syntax("missing '}' after anonymous ACL".into())
-                        })?;
+                    let close = rest[i + 1..].iter().position(|x| x == "}").ok_or_else(|| {
+                        AclError::Syntax("missing '}' after anonymous ACL".into())
+                    })?;
                     let inner = rest[i + 1..i + 1 + close].to_vec();
                     if inner.is_empty() {
                         return Err(AclError::Syntax("empty anonymous ACL '{ }'".into()));
@@ -98,7 +95,11 @@ impl Condition {
                     if neg {
                         negated = !negated;
                     }
-                    push(&mut alternatives, &mut negated, AclRef::Named(name.to_string()));
+                    push(
+                        &mut alternatives,
+                        &mut negated,
+                        AclRef::Named(name.to_string()),
+                    );
                 }
             }
             i += 1;
@@ -114,10 +115,13 @@ impl Condition {
 
     /// Names of every named ACL the condition refers to, in order of appearance.
     pub fn acl_names(&self) -> impl Iterator<Item = &str> {
-        self.alternatives.iter().flatten().filter_map(|t| match &t.acl {
-            AclRef::Named(n) => Some(n.as_str()),
-            AclRef::Anonymous(_) => None,
-        })
+        self.alternatives
+            .iter()
+            .flatten()
+            .filter_map(|t| match &t.acl {
+                AclRef::Named(n) => Some(n.as_str()),
+                AclRef::Anonymous(_) => None,
+            })
     }
 }
 
@@ -154,7 +158,9 @@ mod tests {
 
     #[test]
     fn errors() {
-        for bad in ["if", "when a", "if a ||", "if || a", "if { a", "if !", "if a }"] {
+        for bad in [
+            "if", "when a", "if a ||", "if || a", "if { a", "if !", "if a }",
+        ] {
             assert!(Condition::parse(&w(bad)).is_err(), "{bad}");
         }
     }

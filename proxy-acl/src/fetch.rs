@@ -1,0 +1,600 @@
+//! Sample fetches: the criterion of an ACL (`path`, `hdr(host)`, `src`...), its
+//! arguments, and the samples it yields from a [`RequestView`].
+//!
+//! A fetch may yield several samples (every `Host` value, every cookie named
+//! `id`); an ACL matches when any of them matches, as with HAProxy's ACLs.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::AclError;
+use crate::pattern::leading_int;
+use crate::view::{RequestView, cookies, first_header, header_values, url_params};
+
+/// A pattern matching method (`-m ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchMethod {
+    /// `-m found`: the sample exists.
+    Found,
+    /// `-m bool`: the sample, as an integer, is non-zero.
+    Bool,
+    /// `-m int`: integer ranges and operators.
+    Int,
+    /// `-m ip`: IPv4/IPv6 addresses and networks.
+    Ip,
+    /// `-m str`: exact string.
+    Str,
+    /// `-m beg`: string prefix.
+    Beg,
+    /// `-m end`: string suffix.
+    End,
+    /// `-m sub`: substring.
+    Sub,
+    /// `-m reg`: regular expression search.
+    Reg,
+    /// `-m dom`: a run of whole domain labels (delimited by `/ ? . :`).
+    Dom,
+    /// `-m dir`: a run of whole path segments (delimited by `/ ?`).
+    Dir,
+    /// `-m len`: the string's length, compared as an integer.
+    Len,
+    /// The `method` keyword's own matching: known methods compare exactly,
+    /// others as strings.
+    Meth,
+}
+
+impl MatchMethod {
+    /// Parses the argument of `-m`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "found" => Self::Found,
+            "bool" => Self::Bool,
+            "int" => Self::Int,
+            "ip" => Self::Ip,
+            "str" => Self::Str,
+            "beg" => Self::Beg,
+            "end" => Self::End,
+            "sub" => Self::Sub,
+            "reg" => Self::Reg,
+            "dom" => Self::Dom,
+            "dir" => Self::Dir,
+            "len" => Self::Len,
+            _ => return None,
+        })
+    }
+
+    /// The name used after `-m`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Found => "found",
+            Self::Bool => "bool",
+            Self::Int => "int",
+            Self::Ip => "ip",
+            Self::Str | Self::Meth => "str",
+            Self::Beg => "beg",
+            Self::End => "end",
+            Self::Sub => "sub",
+            Self::Reg => "reg",
+            Self::Dom => "dom",
+            Self::Dir => "dir",
+            Self::Len => "len",
+        }
+    }
+}
+
+/// What a fetch produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutType {
+    Str,
+    Int,
+    Bool,
+    Ip,
+    Meth,
+}
+
+impl OutType {
+    /// Whether a sample of this type can be matched with `m` (HAProxy's cast table).
+    pub(crate) fn allows(self, m: MatchMethod) -> bool {
+        match self {
+            Self::Str | Self::Int => true,
+            Self::Ip => m != MatchMethod::Meth,
+            Self::Bool => !matches!(m, MatchMethod::Ip | MatchMethod::Meth),
+            Self::Meth => !matches!(m, MatchMethod::Int | MatchMethod::Ip | MatchMethod::Bool),
+        }
+    }
+}
+
+/// Which piece of the request a fetch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Path,
+    Url,
+    Base,
+    Query,
+    Method,
+    Hdr,
+    HdrCnt,
+    HdrVal,
+    HdrIp,
+    Src,
+    Dst,
+    SrcPort,
+    DstPort,
+    UrlParam,
+    UrlParamVal,
+    Cook,
+    CookCnt,
+    CookVal,
+    ReqVer,
+    SslFc,
+    AlwaysTrue,
+    AlwaysFalse,
+}
+
+/// Which arguments a fetch takes between parentheses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ArgSpec {
+    None,
+    /// `[name[,occ]]`
+    NameOcc,
+    /// `[name]`
+    Name,
+    /// `[name[,delim]]`
+    NameDelim,
+}
+
+struct Keyword {
+    name: &'static str,
+    source: Source,
+    /// Match method used without `-m`.
+    default: MatchMethod,
+    /// HAProxy lists it among ACL keywords (changes the error wording).
+    acl_kw: bool,
+}
+
+const fn kw(name: &'static str, source: Source, default: MatchMethod, acl_kw: bool) -> Keyword {
+    Keyword {
+        name,
+        source,
+        default,
+        acl_kw,
+    }
+}
+
+use MatchMethod as M;
+use Source as S;
+
+/// Every criterion this crate knows, with its default match method.
+static KEYWORDS: &[Keyword] = &[
+    kw("path", S::Path, M::Str, true),
+    kw("path_beg", S::Path, M::Beg, true),
+    kw("path_dir", S::Path, M::Dir, true),
+    kw("path_dom", S::Path, M::Dom, true),
+    kw("path_end", S::Path, M::End, true),
+    kw("path_len", S::Path, M::Len, true),
+    kw("path_reg", S::Path, M::Reg, true),
+    kw("path_sub", S::Path, M::Sub, true),
+    kw("url", S::Url, M::Str, true),
+    kw("url_beg", S::Url, M::Beg, true),
+    kw("url_dir", S::Url, M::Dir, true),
+    kw("url_dom", S::Url, M::Dom, true),
+    kw("url_end", S::Url, M::End, true),
+    kw("url_len", S::Url, M::Len, true),
+    kw("url_reg", S::Url, M::Reg, true),
+    kw("url_sub", S::Url, M::Sub, true),
+    kw("base", S::Base, M::Str, true),
+    kw("base_beg", S::Base, M::Beg, true),
+    kw("base_dir", S::Base, M::Dir, true),
+    kw("base_dom", S::Base, M::Dom, true),
+    kw("base_end", S::Base, M::End, true),
+    kw("base_len", S::Base, M::Len, true),
+    kw("base_reg", S::Base, M::Reg, true),
+    kw("base_sub", S::Base, M::Sub, true),
+    kw("query", S::Query, M::Str, false),
+    kw("method", S::Method, M::Meth, true),
+    kw("hdr", S::Hdr, M::Str, true),
+    kw("req.hdr", S::Hdr, M::Str, false),
+    kw("hdr_beg", S::Hdr, M::Beg, true),
+    kw("hdr_dir", S::Hdr, M::Dir, true),
+    kw("hdr_dom", S::Hdr, M::Dom, true),
+    kw("hdr_end", S::Hdr, M::End, true),
+    kw("hdr_len", S::Hdr, M::Len, true),
+    kw("hdr_reg", S::Hdr, M::Reg, true),
+    kw("hdr_sub", S::Hdr, M::Sub, true),
+    kw("hdr_cnt", S::HdrCnt, M::Int, false),
+    kw("req.hdr_cnt", S::HdrCnt, M::Int, false),
+    kw("hdr_val", S::HdrVal, M::Int, false),
+    kw("req.hdr_val", S::HdrVal, M::Int, false),
+    kw("hdr_ip", S::HdrIp, M::Ip, false),
+    kw("req.hdr_ip", S::HdrIp, M::Ip, false),
+    kw("src", S::Src, M::Ip, false),
+    kw("dst", S::Dst, M::Ip, false),
+    kw("src_port", S::SrcPort, M::Int, false),
+    kw("dst_port", S::DstPort, M::Int, false),
+    kw("url_param", S::UrlParam, M::Str, false),
+    kw("urlp", S::UrlParam, M::Str, true),
+    kw("urlp_beg", S::UrlParam, M::Beg, true),
+    kw("urlp_dir", S::UrlParam, M::Dir, true),
+    kw("urlp_dom", S::UrlParam, M::Dom, true),
+    kw("urlp_end", S::UrlParam, M::End, true),
+    kw("urlp_len", S::UrlParam, M::Len, true),
+    kw("urlp_reg", S::UrlParam, M::Reg, true),
+    kw("urlp_sub", S::UrlParam, M::Sub, true),
+    kw("urlp_val", S::UrlParamVal, M::Int, false),
+    kw("cook", S::Cook, M::Str, true),
+    kw("req.cook", S::Cook, M::Str, false),
+    kw("cook_beg", S::Cook, M::Beg, true),
+    kw("cook_dir", S::Cook, M::Dir, true),
+    kw("cook_dom", S::Cook, M::Dom, true),
+    kw("cook_end", S::Cook, M::End, true),
+    kw("cook_len", S::Cook, M::Len, true),
+    kw("cook_reg", S::Cook, M::Reg, true),
+    kw("cook_sub", S::Cook, M::Sub, true),
+    kw("cook_cnt", S::CookCnt, M::Int, false),
+    kw("req.cook_cnt", S::CookCnt, M::Int, false),
+    kw("cook_val", S::CookVal, M::Int, false),
+    kw("req.cook_val", S::CookVal, M::Int, false),
+    kw("req.ver", S::ReqVer, M::Str, false),
+    kw("req_ver", S::ReqVer, M::Str, true),
+    kw("ssl_fc", S::SslFc, M::Bool, false),
+    kw("always_true", S::AlwaysTrue, M::Bool, false),
+    kw("always_false", S::AlwaysFalse, M::Bool, false),
+];
+
+/// Names of every criterion (fetch or ACL keyword) this crate accepts.
+pub fn criteria() -> impl Iterator<Item = &'static str> {
+    KEYWORDS.iter().map(|k| k.name)
+}
+
+impl Source {
+    fn args(self) -> ArgSpec {
+        match self {
+            S::Hdr | S::HdrVal | S::HdrIp => ArgSpec::NameOcc,
+            S::HdrCnt | S::Cook | S::CookCnt | S::CookVal => ArgSpec::Name,
+            S::UrlParam | S::UrlParamVal => ArgSpec::NameDelim,
+            _ => ArgSpec::None,
+        }
+    }
+
+    pub(crate) fn out_type(self) -> OutType {
+        match self {
+            S::Path | S::Url | S::Base | S::Query | S::Hdr | S::UrlParam | S::Cook | S::ReqVer => {
+                OutType::Str
+            }
+            S::Method => OutType::Meth,
+            S::HdrCnt
+            | S::HdrVal
+            | S::SrcPort
+            | S::DstPort
+            | S::UrlParamVal
+            | S::CookCnt
+            | S::CookVal => OutType::Int,
+            S::HdrIp | S::Src | S::Dst => OutType::Ip,
+            S::SslFc | S::AlwaysTrue | S::AlwaysFalse => OutType::Bool,
+        }
+    }
+}
+
+/// A resolved criterion: what to read and with which arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetch {
+    pub(crate) keyword: &'static str,
+    pub(crate) source: Source,
+    pub(crate) default: MatchMethod,
+    /// Header, cookie or parameter name; empty means "any".
+    pub(crate) name: String,
+    /// Header occurrence: 0 = all, n > 0 = n-th, n < 0 = n-th from the last.
+    pub(crate) occ: i64,
+    /// URL parameter delimiter.
+    pub(crate) delim: char,
+}
+
+impl Fetch {
+    /// Parses a criterion such as `hdr_beg(host)` or `src`.
+    pub fn parse(criterion: &str) -> Result<Self, AclError> {
+        let (name, rest) = match criterion.find('(') {
+            Some(i) => (&criterion[..i], Some(&criterion[i + 1..])),
+            None => (criterion, None),
+        };
+        let k = KEYWORDS
+            .iter()
+            .find(|k| k.name == name)
+            .ok_or_else(|| AclError::UnknownFetch(criterion.to_string()))?;
+        let err = |msg: String| {
+            AclError::Pattern(if k.acl_kw {
+                format!("ACL keyword '{name}' : {msg}")
+            } else {
+                format!("fetch method '{name}' : {msg} in ACL expression '{criterion}'")
+            })
+        };
+        let mut fetch = Self {
+            keyword: k.name,
+            source: k.source,
+            default: k.default,
+            name: String::new(),
+            occ: 0,
+            delim: '&',
+        };
+        let Some(rest) = rest else {
+            return Ok(fetch);
+        };
+        let inner = match rest.find(')') {
+            Some(close) => {
+                let after = &rest[close + 1..];
+                if !after.is_empty() {
+                    return Err(err(format!("unexpected '{after}' after ')'")));
+                }
+                &rest[..close]
+            }
+            None => return Err(err("expected ')'".into())),
+        };
+        let max_args = match k.source.args() {
+            ArgSpec::None => 0,
+            ArgSpec::Name => 1,
+            ArgSpec::NameOcc | ArgSpec::NameDelim => 2,
+        };
+        let mut start = 0;
+        for (pos, arg) in inner.split(',').enumerate() {
+            if pos >= max_args {
+                if max_args == 0 && inner.is_empty() {
+                    break;
+                }
+                let from = if pos == 0 { 0 } else { start - 1 };
+                return Err(err(format!(
+                    "expected ')' before '{})'",
+                    inner.get(from..).unwrap_or_default()
+                )));
+            }
+            start += arg.len() + 1;
+            match (pos, k.source.args()) {
+                (0, _) => fetch.name = arg.to_string(),
+                (1, ArgSpec::NameOcc) => {
+                    if arg.is_empty() {
+                        continue;
+                    }
+                    fetch.occ = arg.parse().map_err(|_| {
+                        err(format!(
+                            "failed to parse '{arg}' as type 'integer' at position 2"
+                        ))
+                    })?;
+                }
+                (1, _) => {
+                    let mut chars = arg.chars();
+                    match (chars.next(), chars.next()) {
+                        (None, _) => {}
+                        (Some(c), None) => fetch.delim = c,
+                        _ => {
+                            return Err(err(format!(
+                                "delimiter '{arg}' must be a single character"
+                            )));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(fetch)
+    }
+
+    /// The keyword as written, without arguments.
+    pub fn keyword(&self) -> &'static str {
+        self.keyword
+    }
+
+    /// The match method used when no `-m` is given.
+    pub fn default_match(&self) -> MatchMethod {
+        self.default
+    }
+
+    pub(crate) fn out_type(&self) -> OutType {
+        self.source.out_type()
+    }
+
+    /// Calls `f` with each sample until it returns `true`; returns whether it did.
+    pub(crate) fn any(
+        &self,
+        view: &dyn RequestView,
+        f: &mut dyn FnMut(Sample<'_>) -> bool,
+    ) -> bool {
+        match self.source {
+            S::Path => view.path().is_some_and(|p| f(Sample::Str(p))),
+            S::Url => f(Sample::Str(view.url())),
+            S::Base => {
+                let path = view.path().unwrap_or_default();
+                match first_header(view, "host") {
+                    None => f(Sample::Str(path)),
+                    Some(host) => with_concat(host, path, &mut |s| f(Sample::Str(s))),
+                }
+            }
+            S::Query => view.query().is_some_and(|q| f(Sample::Str(q))),
+            S::Method => f(Sample::Meth(view.method())),
+            S::Hdr => self.headers(view, &mut |v| f(Sample::Str(v))),
+            S::HdrCnt => {
+                let n = header_values(view, &self.name).count();
+                f(Sample::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
+            S::HdrVal => self.headers(view, &mut |v| {
+                leading_int(v).is_some_and(|n| f(Sample::Int(n)))
+            }),
+            S::HdrIp => self.headers(view, &mut |v| {
+                header_ip(v).is_some_and(|a| f(Sample::Ip(a)))
+            }),
+            S::Src => view.src().is_some_and(|a| f(Sample::Ip(a.ip()))),
+            S::Dst => view.dst().is_some_and(|a| f(Sample::Ip(a.ip()))),
+            S::SrcPort => view
+                .src()
+                .is_some_and(|a| f(Sample::Int(i64::from(a.port())))),
+            S::DstPort => view
+                .dst()
+                .is_some_and(|a| f(Sample::Int(i64::from(a.port())))),
+            S::UrlParam => self.params(view, &mut |v| f(Sample::Str(v))),
+            S::UrlParamVal => self.params(view, &mut |v| {
+                leading_int(v).is_some_and(|n| f(Sample::Int(n)))
+            }),
+            S::Cook => self.cookies(view, &mut |v| f(Sample::Str(v))),
+            S::CookCnt => {
+                let n = cookies(view)
+                    .filter(|(n, _)| self.name.is_empty() || *n == self.name)
+                    .count();
+                f(Sample::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
+            S::CookVal => self.cookies(view, &mut |v| {
+                leading_int(v).is_some_and(|n| f(Sample::Int(n)))
+            }),
+            S::ReqVer => f(Sample::Str(view.version())),
+            S::SslFc => f(Sample::Bool(view.ssl())),
+            S::AlwaysTrue => f(Sample::Bool(true)),
+            S::AlwaysFalse => f(Sample::Bool(false)),
+        }
+    }
+
+    fn headers(&self, view: &dyn RequestView, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        let values = || header_values(view, &self.name);
+        match self.occ {
+            0 => values().any(f),
+            n if n > 0 => usize::try_from(n - 1)
+                .ok()
+                .and_then(|i| values().nth(i))
+                .is_some_and(f),
+            n => {
+                let back = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
+                let count = values().count();
+                count
+                    .checked_sub(back)
+                    .and_then(|i| values().nth(i))
+                    .is_some_and(f)
+            }
+        }
+    }
+
+    fn params(&self, view: &dyn RequestView, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        let Some(q) = view.query() else {
+            return false;
+        };
+        url_params(q, self.delim)
+            .filter(|(n, _)| self.name.is_empty() || *n == self.name)
+            .any(|(_, v)| f(v))
+    }
+
+    fn cookies(&self, view: &dyn RequestView, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        cookies(view)
+            .filter(|(n, _)| self.name.is_empty() || *n == self.name)
+            .any(|(_, v)| f(v))
+    }
+}
+
+/// An address at the start of a header value: a dotted quad (possibly followed by
+/// `:port`), else a whole IPv6 address.
+fn header_ip(v: &str) -> Option<IpAddr> {
+    let end = v
+        .bytes()
+        .position(|b| !(b.is_ascii_digit() || b == b'.'))
+        .unwrap_or(v.len());
+    if let Ok(a) = v[..end].parse::<Ipv4Addr>() {
+        return Some(IpAddr::V4(a));
+    }
+    v.trim().parse().ok()
+}
+
+/// Calls `f` with `a` followed by `b`, built on the stack when short enough.
+fn with_concat(a: &str, b: &str, f: &mut dyn FnMut(&str) -> bool) -> bool {
+    let mut buf = [0u8; 512];
+    let len = a.len() + b.len();
+    if let Some(dst) = buf.get_mut(..len) {
+        let (x, y) = dst.split_at_mut(a.len());
+        x.copy_from_slice(a.as_bytes());
+        y.copy_from_slice(b.as_bytes());
+        // Both halves are whole `str`s, so the concatenation is valid UTF-8.
+        return std::str::from_utf8(dst).is_ok_and(&mut *f);
+    }
+    let mut s = String::with_capacity(len);
+    s.push_str(a);
+    s.push_str(b);
+    f(&s)
+}
+
+/// One value a fetch produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sample<'a> {
+    Str(&'a str),
+    Int(i64),
+    Bool(bool),
+    Ip(IpAddr),
+    Meth(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perr(c: &str) -> String {
+        match Fetch::parse(c) {
+            Err(e) => e.to_string(),
+            Ok(f) => format!("ok {f:?}"),
+        }
+    }
+
+    #[test]
+    fn criterion_args() {
+        let f = Fetch::parse("hdr(Host,-1)").unwrap();
+        assert_eq!((f.name.as_str(), f.occ), ("Host", -1));
+        let f = Fetch::parse("url_param(id,;)").unwrap();
+        assert_eq!((f.name.as_str(), f.delim), ("id", ';'));
+        assert!(Fetch::parse("hdr()").is_ok());
+        assert!(Fetch::parse("src()").is_ok());
+    }
+
+    // Wording checked against `haproxy -c` 2.6.12.
+    #[test]
+    fn criterion_errors() {
+        assert_eq!(
+            perr("foo_bar"),
+            "unknown fetch method 'foo_bar' in ACL expression 'foo_bar'"
+        );
+        assert_eq!(
+            perr("path(foo)"),
+            "ACL keyword 'path' : expected ')' before 'foo)'"
+        );
+        assert_eq!(
+            perr("src(x)"),
+            "fetch method 'src' : expected ')' before 'x)' in ACL expression 'src(x)'"
+        );
+        assert_eq!(
+            perr("hdr(a,1,2)"),
+            "ACL keyword 'hdr' : expected ')' before ',2)'"
+        );
+        assert_eq!(perr("hdr(a"), "ACL keyword 'hdr' : expected ')'");
+        assert_eq!(
+            perr("hdr(a,x)"),
+            "ACL keyword 'hdr' : failed to parse 'x' as type 'integer' at position 2"
+        );
+        assert_eq!(
+            perr("hdr_cnt(a,1)"),
+            "fetch method 'hdr_cnt' : expected ')' before ',1)' in ACL expression 'hdr_cnt(a,1)'"
+        );
+        assert_eq!(
+            perr("url_param(a,b,c)"),
+            "fetch method 'url_param' : expected ')' before ',c)' in ACL expression 'url_param(a,b,c)'"
+        );
+        assert_eq!(
+            perr("cook(a,b)"),
+            "ACL keyword 'cook' : expected ')' before ',b)'"
+        );
+    }
+
+    #[test]
+    fn type_table() {
+        assert!(!OutType::Bool.allows(MatchMethod::Ip));
+        assert!(!OutType::Meth.allows(MatchMethod::Int));
+        assert!(!OutType::Meth.allows(MatchMethod::Bool));
+        assert!(OutType::Meth.allows(MatchMethod::Found));
+        assert!(OutType::Ip.allows(MatchMethod::Beg));
+        assert!(OutType::Int.allows(MatchMethod::Ip));
+    }
+
+    #[test]
+    fn header_ips() {
+        assert_eq!(header_ip("1.2.3.4:80"), "1.2.3.4".parse().ok());
+        assert_eq!(header_ip(" ::1 "), "::1".parse().ok());
+        assert_eq!(header_ip("nope"), None);
+    }
+}
