@@ -1,3 +1,5 @@
 //! The haproxyd engine: a sans-IO HTTP/1.1 codec and the tokio runtime that
 //! drives listeners, forwarding, timeouts, health checks, logs, stats and the
 //! runtime API.
+
+pub mod log;

@@ -1,0 +1,302 @@
+//! Syslog framing and the non-blocking senders behind `log` targets.
+//!
+//! Sending never blocks the proxy: sockets are non-blocking and a datagram that
+//! cannot leave at once is counted as dropped. A dead syslog server loses log
+//! lines, never requests.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use super::time::Civil;
+
+/// Syslog severities, 0 (emerg) to 7 (debug).
+pub const LEVELS: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+/// How a log line is framed on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE` (HAProxy's default).
+    Rfc3164,
+    /// `<PRI>1 TIMESTAMP HOST TAG PID - - MESSAGE`.
+    Rfc5424,
+    /// `<PRI>MESSAGE`.
+    Short,
+    /// The message alone.
+    Raw,
+}
+
+/// Identity stamped on every line.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The program tag, `haproxy` by default.
+    pub tag: String,
+    /// The process id.
+    pub pid: u32,
+    /// The host name, used by RFC 5424.
+    pub host: String,
+}
+
+/// A syslog facility and severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Priority {
+    /// Facility number (local2 is 18).
+    pub facility: u8,
+    /// Severity, 0 (emerg) to 7 (debug).
+    pub level: u8,
+}
+
+/// Appends one framed line (terminated by `\n`) to `out`, truncated so that the
+/// whole line, newline included, fits in `max_len` bytes.
+pub fn frame(
+    out: &mut Vec<u8>,
+    framing: Framing,
+    priority: Priority,
+    now: SystemTime,
+    origin: &Origin,
+    message: &str,
+    max_len: usize,
+) {
+    let start = out.len();
+    let pri = u32::from(priority.facility) * 8 + u32::from(priority.level.min(7));
+    let civil = Civil::from_system(now);
+    let mut head = String::with_capacity(64);
+    match framing {
+        Framing::Rfc3164 => {
+            head.push('<');
+            head.push_str(&pri.to_string());
+            head.push('>');
+            civil.write_rfc3164(&mut head);
+            head.push(' ');
+            head.push_str(&origin.tag);
+            head.push('[');
+            head.push_str(&origin.pid.to_string());
+            head.push_str("]: ");
+        }
+        Framing::Rfc5424 => {
+            head.push('<');
+            head.push_str(&pri.to_string());
+            head.push_str(">1 ");
+            civil.write_rfc5424(&mut head);
+            head.push(' ');
+            head.push_str(if origin.host.is_empty() {
+                "-"
+            } else {
+                &origin.host
+            });
+            head.push(' ');
+            head.push_str(&origin.tag);
+            head.push(' ');
+            head.push_str(&origin.pid.to_string());
+            head.push_str(" - - ");
+        }
+        Framing::Short => {
+            head.push('<');
+            head.push_str(&pri.to_string());
+            head.push('>');
+        }
+        Framing::Raw => {}
+    }
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(message.as_bytes());
+    let limit = max_len.max(1);
+    if out.len() - start + 1 > limit {
+        out.truncate(start + limit - 1);
+    }
+    out.push(b'\n');
+}
+
+/// Where framed lines go.
+#[derive(Debug)]
+pub enum Sink {
+    /// A UDP syslog server.
+    Udp {
+        /// The unconnected, non-blocking socket.
+        socket: UdpSocket,
+        /// The server.
+        to: SocketAddr,
+    },
+    /// A local datagram socket such as `/dev/log`.
+    Unix {
+        /// The unbound, non-blocking socket.
+        socket: UnixDatagram,
+        /// The socket path.
+        path: PathBuf,
+    },
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl Sink {
+    /// A UDP sender towards `to`.
+    pub fn udp(to: SocketAddr) -> io::Result<Self> {
+        let bind: SocketAddr = if to.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = UdpSocket::bind(bind)?;
+        socket.set_nonblocking(true)?;
+        Ok(Sink::Udp { socket, to })
+    }
+
+    /// A sender towards the datagram socket at `path`.
+    pub fn unix(path: &Path) -> io::Result<Self> {
+        let socket = UnixDatagram::unbound()?;
+        socket.set_nonblocking(true)?;
+        Ok(Sink::Unix {
+            socket,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Sends one framed line; never blocks. Returns false when it was dropped.
+    pub fn send(&self, line: &[u8]) -> bool {
+        match self {
+            Sink::Udp { socket, to } => socket.send_to(line, to).is_ok(),
+            Sink::Unix { socket, path } => socket.send_to(line, path).is_ok(),
+            // A terminal or pipe: a short write is acceptable, a blocked one is
+            // not worth a thread; lines are small and the descriptor is ours.
+            Sink::Stdout => io::stdout().lock().write_all(line).is_ok(),
+            Sink::Stderr => io::stderr().lock().write_all(line).is_ok(),
+        }
+    }
+}
+
+/// One configured `log` target: a sink with its facility and level filter.
+#[derive(Debug)]
+pub struct Target {
+    /// Where lines go.
+    pub sink: Sink,
+    /// Line framing.
+    pub framing: Framing,
+    /// Syslog facility number (local2 is 18).
+    pub facility: u8,
+    /// Most verbose level sent; lines above it are not sent.
+    pub max_level: u8,
+    /// Least severe level a line is raised to (`minlevel`).
+    pub min_level: u8,
+    /// Maximum line length, newline included (`len`, 1024 by default).
+    pub max_len: usize,
+    /// Lines that could not be sent.
+    pub dropped: AtomicU64,
+}
+
+impl Target {
+    /// Frames and sends `message` at `level` if the target takes that level.
+    pub fn log(&self, level: u8, now: SystemTime, origin: &Origin, message: &str) {
+        if level > self.max_level {
+            return;
+        }
+        let level = level.min(self.min_level);
+        let mut buf = Vec::with_capacity(message.len() + 64);
+        frame(
+            &mut buf,
+            self.framing,
+            Priority {
+                facility: self.facility,
+                level,
+            },
+            now,
+            origin,
+            message,
+            self.max_len,
+        );
+        if !self.sink.send(&buf) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn origin() -> Origin {
+        Origin {
+            tag: "haproxy".into(),
+            pid: 21149,
+            host: "lb1".into(),
+        }
+    }
+
+    #[test]
+    fn rfc3164_matches_captured_haproxy_framing() {
+        let now = UNIX_EPOCH + Duration::from_millis(1_764_324_554_659);
+        let mut out = Vec::new();
+        frame(
+            &mut out,
+            Framing::Rfc3164,
+            Priority {
+                facility: 18,
+                level: 6,
+            },
+            now,
+            &origin(),
+            "hello",
+            1024,
+        );
+        assert_eq!(out, b"<150>Nov 28 10:09:14 haproxy[21149]: hello\n");
+    }
+
+    #[test]
+    fn truncation_keeps_newline() {
+        let mut out = Vec::new();
+        frame(
+            &mut out,
+            Framing::Raw,
+            Priority {
+                facility: 18,
+                level: 6,
+            },
+            UNIX_EPOCH,
+            &origin(),
+            "abcdef",
+            4,
+        );
+        assert_eq!(out, b"abc\n");
+    }
+
+    #[test]
+    fn udp_sink_delivers_and_level_filters() {
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let t = Target {
+            sink: Sink::udp(rx.local_addr().unwrap()).unwrap(),
+            framing: Framing::Short,
+            facility: 18,
+            max_level: 6,
+            min_level: 7,
+            max_len: 1024,
+            dropped: AtomicU64::new(0),
+        };
+        t.log(7, SystemTime::now(), &origin(), "debug line, filtered");
+        t.log(6, SystemTime::now(), &origin(), "info line");
+        let mut buf = [0u8; 256];
+        let n = rx.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<150>info line\n");
+    }
+
+    #[test]
+    fn dead_unix_target_drops_without_blocking() {
+        let t = Target {
+            sink: Sink::unix(Path::new("/nonexistent/dev-log")).unwrap(),
+            framing: Framing::Rfc3164,
+            facility: 18,
+            max_level: 7,
+            min_level: 7,
+            max_len: 1024,
+            dropped: AtomicU64::new(0),
+        };
+        t.log(6, SystemTime::now(), &origin(), "lost");
+        assert_eq!(t.dropped.load(Ordering::Relaxed), 1);
+    }
+}
