@@ -447,7 +447,12 @@ impl Fetch {
         }
     }
 
+    /// Header values for `hdr`, `hdr_val` and `hdr_ip`. Without a name these
+    /// yield nothing: haproxy 2.6 documents "every header" but its ACLs match none.
     fn headers(&self, view: &dyn RequestView, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        if self.name.is_empty() {
+            return false;
+        }
         let values = || header_values(view, &self.name);
         match self.occ {
             0 => values().any(f),
