@@ -1,4 +1,180 @@
 //! The keepalived.conf language: a pest grammar and a typed, validated model of
 //! `global_defs`, `vrrp_script`, `vrrp_instance` and `vrrp_sync_group`.
 //!
-//! Reads configuration files (and their `include`s) and nothing else.
+//! Loading runs in two passes. [`syntax`] turns text into a tree of
+//! statements with file:line:col positions, expanding `include` globs through
+//! a [`Loader`]; validation turns the tree into a [`Config`] with keepalived's
+//! defaults, range checks and cross-references, reporting each finding as a
+//! [`Diagnostic`] whose [`Severity`] follows keepalived's own (a warning, a
+//! configuration error keepalived recovers from, or an error).
+//!
+//! This crate reads configuration files (and their includes) and nothing
+//! else: it runs no scripts, opens no sockets and does not look at the host's
+//! interfaces ([`Config::check_interfaces`] takes the lookup as a function).
+//! [`manual`] lists which keepalived keywords are supported.
+
+pub mod diag;
+pub mod loader;
+pub mod manual;
+pub mod model;
+mod render;
+pub mod syntax;
+mod validate;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use diag::{Diagnostic, Errors, Origin, Problem, Severity};
+pub use loader::{FsLoader, Loader, MemLoader, NoIncludes};
+pub use model::{
+    AuthType, Authentication, Config, Family, GlobalDefs, Host, InitialState, Notify, Scope,
+    ScriptUser, SmtpServer, SyncGroup, TrackInterface, TrackScript, VirtualAddress, VrrpInstance,
+    VrrpScript, VrrpVersion,
+};
+
+/// A configuration that loaded, with what was reported on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Warnings and recovered errors ([`Severity::Warning`], [`Severity::Recoverable`]),
+    /// in the order found. Any recovered error means `keepalived -t` would fail.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// True when `keepalived -t` would accept the file (no recovered errors).
+    pub fn passes_config_test(&self) -> bool {
+        !self.warnings.iter().any(|d| d.severity.fails_config_test())
+    }
+}
+
+/// Loads the file at `path` and its includes from the file system.
+pub fn load(path: &Path) -> Result<Loaded, Errors> {
+    let name = path.display().to_string();
+    match FsLoader.read(path) {
+        Ok(text) => parse_with_loader(&name, &text, &FsLoader),
+        Err(e) => Err(Errors {
+            errors: vec![Diagnostic::new(
+                Severity::Error,
+                Origin::file(Arc::from(name.as_str())),
+                Problem::Read {
+                    path: name,
+                    reason: e.to_string(),
+                },
+            )],
+            warnings: Vec::new(),
+        }),
+    }
+}
+
+/// Parses `text` read from `file_name`, resolving includes on the file system
+/// relative to `file_name`'s directory.
+pub fn parse_str(file_name: &str, text: &str) -> Result<Loaded, Errors> {
+    parse_with_loader(file_name, text, &FsLoader)
+}
+
+/// Parses `text` read from `file_name`, taking included files from `loader`.
+pub fn parse_with_loader(
+    file_name: &str,
+    text: &str,
+    loader: &dyn Loader,
+) -> Result<Loaded, Errors> {
+    let mut diags = Vec::new();
+    let tree = syntax::parse_tree(file_name, text, loader, &mut diags);
+    let config = validate::validate(&tree, &mut diags);
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
+    if errors.is_empty() {
+        Ok(Loaded { config, warnings })
+    } else {
+        Err(Errors { errors, warnings })
+    }
+}
+
+/// What the host says about an interface name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterfaceState {
+    /// No such interface.
+    Missing,
+    /// A loopback interface, which VRRP cannot use.
+    Loopback,
+    /// An interface VRRP can use.
+    Usable,
+}
+
+impl Config {
+    /// Interfaces the configuration names that do not exist, as `exists` reports them.
+    ///
+    /// Pure: the caller looks at the host. Each diagnostic is an error, as
+    /// `keepalived -t` fails on a missing interface.
+    pub fn check_interfaces(&self, exists: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
+        self.check_host_interfaces(|name| {
+            if exists(name) {
+                InterfaceState::Usable
+            } else {
+                InterfaceState::Missing
+            }
+        })
+    }
+
+    /// Like [`Config::check_interfaces`], and also refuses a loopback
+    /// interface for an instance, as keepalived does.
+    pub fn check_host_interfaces(&self, probe: impl Fn(&str) -> InterfaceState) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let mut report = |origin: &Origin, msg: String| {
+            out.push(Diagnostic::new(
+                Severity::Error,
+                origin.clone(),
+                Problem::Interface(msg),
+            ));
+        };
+        for i in &self.instances {
+            match probe(&i.interface) {
+                InterfaceState::Missing => report(
+                    &i.interface_origin,
+                    format!(
+                        "interface {} for vrrp_instance {} doesn't exist",
+                        i.interface, i.name
+                    ),
+                ),
+                InterfaceState::Loopback => report(
+                    &i.interface_origin,
+                    format!(
+                        "({}) cannot use a loopback interface ({}) for vrrp",
+                        i.name, i.interface
+                    ),
+                ),
+                InterfaceState::Usable => {}
+            }
+            for v in i
+                .virtual_ipaddress
+                .iter()
+                .chain(&i.virtual_ipaddress_excluded)
+            {
+                if let Some(dev) = &v.dev {
+                    if probe(dev) == InterfaceState::Missing {
+                        report(
+                            &v.origin,
+                            format!(
+                                "interface {dev} for ip address {}/{} doesn't exist",
+                                v.addr, v.prefix
+                            ),
+                        );
+                    }
+                }
+            }
+            for t in &i.track_interface {
+                if probe(&t.name) == InterfaceState::Missing {
+                    report(
+                        &t.origin,
+                        format!("({}) tracked interface {} doesn't exist", i.name, t.name),
+                    );
+                }
+            }
+        }
+        out.sort_by_key(|d| (d.origin.file.clone(), d.origin.line, d.origin.col));
+        out
+    }
+}
