@@ -221,3 +221,187 @@ impl CompiledCondition {
         self.polarity
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    struct Req {
+        method: &'static str,
+        url: &'static str,
+        headers: Vec<(&'static str, &'static str)>,
+        src: &'static str,
+    }
+
+    impl RequestView for Req {
+        fn method(&self) -> &str {
+            self.method
+        }
+        fn url(&self) -> &str {
+            self.url
+        }
+        fn version(&self) -> &str {
+            "1.1"
+        }
+        fn header_at(&self, index: usize) -> Option<(&str, &str)> {
+            self.headers.get(index).copied()
+        }
+        fn src(&self) -> Option<SocketAddr> {
+            self.src.parse().ok()
+        }
+        fn dst(&self) -> Option<SocketAddr> {
+            None
+        }
+    }
+
+    fn req(method: &'static str, url: &'static str) -> Req {
+        Req {
+            method,
+            url,
+            headers: vec![("Host", "example.com"), ("Content-Length", "3")],
+            src: "192.0.2.7:5000",
+        }
+    }
+
+    fn w(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    fn set(lines: &[&str], loader: &dyn PatternLoader) -> AclSet {
+        let mut set = AclSet::new();
+        for l in lines {
+            let words = w(l);
+            let (name, expr) = words.split_first().unwrap();
+            set.declare(name, &AclExpr::parse(expr).unwrap(), loader)
+                .unwrap();
+        }
+        set
+    }
+
+    fn eval(set: &AclSet, cond: &str, r: &Req) -> bool {
+        let c = Condition::parse(&w(cond)).unwrap();
+        set.compile(&c, &NoFiles).unwrap().evaluate(r)
+    }
+
+    #[test]
+    fn same_name_lines_are_ored() {
+        let s = set(
+            &[
+                "url_static path_beg -i /static /image /js",
+                "url_static path_end -i .html .jpg .gif .png .css .js",
+            ],
+            &NoFiles,
+        );
+        assert!(eval(&s, "if url_static", &req("GET", "/STATIC/x")));
+        assert!(eval(&s, "if url_static", &req("GET", "/a/b.PNG?x")));
+        assert!(!eval(&s, "if url_static", &req("GET", "/a/b.php")));
+        assert!(eval(&s, "unless url_static", &req("GET", "/a/b.php")));
+    }
+
+    #[test]
+    fn and_or_not_predefined_anonymous() {
+        let s = set(&["api path_beg /api", "local src 192.0.2.0/24"], &NoFiles);
+        let r = req("POST", "/api/v1");
+        assert!(eval(&s, "if api local", &r));
+        assert!(!eval(&s, "if api !local", &r));
+        assert!(eval(&s, "if api !local || METH_POST", &r));
+        assert!(eval(
+            &s,
+            "if !METH_GET HTTP_1.1 HTTP_CONTENT HTTP_URL_SLASH",
+            &r
+        ));
+        assert!(!eval(&s, "if LOCALHOST || FALSE || HTTP_URL_ABS", &r));
+        assert!(eval(
+            &s,
+            "if TRUE { hdr(host) -i EXAMPLE.com } ! { src_port lt 1024 }",
+            &r
+        ));
+        assert!(eval(&s, "if METH_GET", &req("HEAD", "/")));
+        assert!(eval(&s, "if HTTP_URL_STAR", &req("OPTIONS", "*")));
+        assert!(eval(&s, "if HTTP_URL_ABS", &req("GET", "http://h/")));
+    }
+
+    #[test]
+    fn declared_names_shadow_predefined_ones() {
+        let s = set(&["TRUE always_false"], &NoFiles);
+        assert!(!eval(&s, "if TRUE", &req("GET", "/")));
+    }
+
+    #[test]
+    fn unknown_acl_and_bad_anonymous() {
+        let s = AclSet::new();
+        let c = Condition::parse(&w("if nope")).unwrap();
+        assert_eq!(
+            s.compile(&c, &NoFiles).unwrap_err().to_string(),
+            "no such ACL : 'nope'"
+        );
+        let c = Condition::parse(&w("if { nope_fetch x }")).unwrap();
+        assert!(matches!(
+            s.compile(&c, &NoFiles),
+            Err(AclError::UnknownFetch(_))
+        ));
+    }
+
+    #[test]
+    fn pattern_files_through_loader() {
+        let files: HashMap<String, String> = [
+            (
+                "paths.lst".to_string(),
+                "# statics\n/static\n\n  /img  \r\n".to_string(),
+            ),
+            (
+                "nets.lst".to_string(),
+                "10.0.0.0/8\n192.0.2.0/28\n".to_string(),
+            ),
+            ("bad.lst".to_string(), "10.0.0.0/8\nnot-an-ip\n".to_string()),
+        ]
+        .into();
+        let s = set(
+            &["st path_beg -f paths.lst /js", "net src -f nets.lst"],
+            &files,
+        );
+        assert!(eval(&s, "if st", &req("GET", "/img/a")));
+        assert!(eval(&s, "if st", &req("GET", "/js/a")));
+        assert!(!eval(&s, "if st", &req("GET", "/#")));
+        assert!(eval(&s, "if net", &req("GET", "/")));
+        let bad = AclExpr::parse(&w("src -f bad.lst")).unwrap();
+        assert_eq!(
+            CompiledAcl::compile(&bad, &files).unwrap_err().to_string(),
+            "bad.lst:2: 'not-an-ip' is not a valid IPv4 or IPv6 address"
+        );
+        let missing = AclExpr::parse(&w("src -f nope.lst")).unwrap();
+        assert!(matches!(
+            CompiledAcl::compile(&missing, &files),
+            Err(AclError::FileUnreadable { .. })
+        ));
+    }
+
+    #[test]
+    fn fetch_edge_cases() {
+        let s = set(
+            &[
+                "q query -m found",
+                "p path -m found",
+                "b base example.com/x",
+                "ssl ssl_fc",
+                "nossl ssl_fc -m bool",
+            ],
+            &NoFiles,
+        );
+        assert!(!eval(&s, "if q", &req("GET", "/x")));
+        assert!(eval(&s, "if q", &req("GET", "/x?")));
+        assert!(!eval(&s, "if p", &req("OPTIONS", "*")));
+        assert!(eval(&s, "if b", &req("GET", "/x?y")));
+        assert!(!eval(&s, "if ssl || nossl", &req("GET", "/")));
+    }
+
+    #[test]
+    fn long_inputs_fall_back_to_the_heap() {
+        let s = set(&["s path -i /AAA", "b base_end x"], &NoFiles);
+        let long: &'static str = Box::leak(format!("/{}", "a".repeat(1000)).into_boxed_str());
+        assert!(!eval(&s, "if s", &req("GET", long)));
+        let longx: &'static str = Box::leak(format!("/{}x", "a".repeat(1000)).into_boxed_str());
+        assert!(eval(&s, "if b", &req("GET", longx)));
+    }
+}

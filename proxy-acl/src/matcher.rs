@@ -488,3 +488,54 @@ mod tests {
         assert!(!meth_match(&lower, true, "GET"));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pats() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec("[abAB/.]{0,5}", 0..20)
+    }
+
+    fn build(m: MatchMethod, icase: bool, p: &[String]) -> Matcher {
+        let p: Vec<Pattern> = p.iter().map(|s| Pattern::Text(s.clone())).collect();
+        Matcher::build(m, icase, &p).unwrap_or(Matcher::Found)
+    }
+
+    proptest! {
+        #[test]
+        fn beg_end_str_agree_with_naive(p in pats(), input in "[abAB/.]{0,8}", icase: bool) {
+            let norm = |s: &str| if icase { s.to_ascii_lowercase() } else { s.to_string() };
+            let i = norm(&input);
+            let beg = p.iter().any(|x| i.starts_with(&norm(x)));
+            let end = p.iter().any(|x| i.ends_with(&norm(x)));
+            let eq = p.iter().any(|x| i == norm(x));
+            let s = Sample::Str(&input);
+            prop_assert_eq!(build(MatchMethod::Beg, icase, &p).matches(icase, s), beg);
+            prop_assert_eq!(build(MatchMethod::End, icase, &p).matches(icase, s), end);
+            prop_assert_eq!(build(MatchMethod::Str, icase, &p).matches(icase, s), eq);
+        }
+
+        #[test]
+        fn ranges_agree_with_naive(r in proptest::collection::vec((-50i64..50, 0i64..20), 0..20), v in -80i64..80) {
+            let ranges: Vec<(i64, i64)> = r.iter().map(|(a, l)| (*a, a + l)).collect();
+            let naive = ranges.iter().any(|(a, b)| *a <= v && v <= *b);
+            let set = RangeSet::new(ranges, |x: i64| x.checked_add(1));
+            prop_assert_eq!(set.contains(v), naive);
+        }
+
+        #[test]
+        fn ip_agrees_with_naive(nets in proptest::collection::vec((any::<u32>(), 0u32..=32), 0..20), a: u32) {
+            let mut words = Vec::new();
+            let mut naive = false;
+            for (addr, len) in &nets {
+                let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+                naive |= (a & mask) == (addr & mask);
+                words.push(Pattern::Ip(IpNet::parse(&format!("{}/{len}", Ipv4Addr::from(*addr))).unwrap()));
+            }
+            let m = Matcher::build(MatchMethod::Ip, false, &words).unwrap();
+            prop_assert_eq!(m.matches(false, Sample::Ip(IpAddr::V4(Ipv4Addr::from(a)))), naive);
+        }
+    }
+}
