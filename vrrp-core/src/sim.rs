@@ -216,6 +216,22 @@ impl Sim {
         }
     }
 
+    /// Restarts a crashed (or running) router with fresh instances built from the same
+    /// configurations, and starts them now.
+    pub fn restart(&mut self, router: usize) -> Result<(), crate::ConfigError> {
+        let Some(r) = self.routers.get_mut(router) else {
+            return Ok(());
+        };
+        r.instances = r
+            .instances
+            .iter()
+            .map(|i| Instance::new(i.config().clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        r.alive = true;
+        self.event(router, Event::Start);
+        Ok(())
+    }
+
     /// The state of the instance with `vrid` on a router.
     pub fn state(&self, router: usize, vrid: u8) -> Option<State> {
         self.routers
