@@ -178,3 +178,69 @@ impl Config {
         out
     }
 }
+
+/// The outcome of checking a configuration the way `keepalived -t` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigTest {
+    /// Everything found, in order: loading diagnostics, then interface checks.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The verdict.
+    pub status: TestStatus,
+}
+
+/// The verdict of a configuration test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestStatus {
+    /// Nothing keepalived would object to.
+    Ok,
+    /// A configuration error (recovered or not), or a missing interface.
+    ConfigError,
+    /// The file is otherwise fine, but scripts would run as root without
+    /// `enable_script_security`.
+    SecurityViolation,
+}
+
+impl TestStatus {
+    /// The exit status `keepalived -t` uses for this verdict (0, 5 or 6).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            TestStatus::Ok => 0,
+            TestStatus::ConfigError => 5,
+            TestStatus::SecurityViolation => 6,
+        }
+    }
+}
+
+/// Checks a load result as `keepalived -t` does, with `probe` describing the host's interfaces.
+pub fn config_test(
+    result: Result<Loaded, Errors>,
+    probe: impl Fn(&str) -> InterfaceState,
+) -> ConfigTest {
+    match result {
+        Err(e) => {
+            let mut diagnostics = e.warnings;
+            diagnostics.extend(e.errors);
+            diagnostics.sort_by_key(|d| d.severity != Severity::Error);
+            ConfigTest {
+                diagnostics,
+                status: TestStatus::ConfigError,
+            }
+        }
+        Ok(loaded) => {
+            let interfaces = loaded.config.check_host_interfaces(probe);
+            let status = if !loaded.passes_config_test() || !interfaces.is_empty() {
+                TestStatus::ConfigError
+            } else if loaded.config.script_security_violation() {
+                TestStatus::SecurityViolation
+            } else {
+                TestStatus::Ok
+            };
+            let mut diagnostics = loaded.warnings;
+            diagnostics.extend(interfaces);
+            ConfigTest {
+                diagnostics,
+                status,
+            }
+        }
+    }
+}

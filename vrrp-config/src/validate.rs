@@ -843,6 +843,7 @@ impl Validator<'_> {
         if let Some((d, origin)) = advert {
             i.advert_int = self.advert_for_version(d, i.version, &origin, &who);
         }
+        self.preempt_check(&mut i, node.origin(), &who);
         let mut ok = true;
         if i.interface.is_empty() {
             self.error(node.origin(), format!("{who} no interface set"));
@@ -906,6 +907,32 @@ impl Validator<'_> {
                 }
                 exact
             }
+        }
+    }
+
+    /// keepalived clears preemption settings that cannot apply, and reports it.
+    fn preempt_check(&mut self, i: &mut VrrpInstance, origin: &Origin, who: &str) {
+        if i.state == InitialState::Master {
+            if i.nopreempt {
+                i.nopreempt = false;
+                self.recoverable(
+                    origin,
+                    format!("{who} nopreempt will not work with initial state MASTER; clearing"),
+                );
+            }
+            if i.preempt_delay.take().is_some() {
+                self.recoverable(
+                    origin,
+                    format!(
+                        "{who} preempt_delay will not work with initial state MASTER; clearing"
+                    ),
+                );
+            }
+        } else if i.nopreempt && i.preempt_delay.take().is_some() {
+            self.recoverable(
+                origin,
+                format!("{who} preempt_delay is incompatible with nopreempt; resetting"),
+            );
         }
     }
 
