@@ -1,9 +1,100 @@
 //! The haproxy.cfg language: a pest grammar and a typed, validated model.
 //!
-//! Loading runs in two passes. The syntax pass splits the text into sections and
-//! lines of words with HAProxy's lexical rules (comments, quotes, escapes,
-//! environment expansion) and keeps every word's position. The validation pass
-//! resolves those lines into a typed configuration and reports each problem with
-//! `file:line:column`, the keyword and the section.
+//! Loading runs in two passes. The syntax pass splits the text into lines of
+//! words with HAProxy's lexical rules (comments, quotes, escapes, environment
+//! expansion inside double quotes) and keeps every word's position. The
+//! validation pass groups lines into sections and resolves them into a typed
+//! [`Config`], reporting each problem with `file:line:column`, the keyword and
+//! the section, and without stopping at the first one.
 //!
-//! This crate reads configuration files and nothing else: no sockets, no clock.
+//! This crate reads configuration files and nothing else: no sockets, no clock,
+//! no name resolution (server host names are kept as names). Files referenced
+//! by the configuration (`errorfile`, certificates) are not read here.
+//!
+//! ```
+//! let text = "frontend web\n  bind :80\n  default_backend app\nbackend app\n  server s1 127.0.0.1:8080 check\n";
+//! let loaded = proxy_config::parse_str("example.cfg", text, &|_| None).unwrap();
+//! assert_eq!(loaded.config.backend("app").unwrap().servers.len(), 1);
+//! ```
+
+mod diag;
+mod keywords;
+pub mod manual;
+mod model;
+mod print;
+mod syntax;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use diag::{
+    Diagnostic, DiagnosticKind, Errors, SectionKind, SectionRef, Severity, Span, Spanned,
+};
+pub use model::*;
+pub use print::print;
+pub use validate::parse_duration;
+
+/// A loaded configuration and the warnings found on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Warnings (ignored keywords, unimplemented options...).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parses one configuration text; `env` supplies environment variables for
+/// `${VAR}` expansion inside double quotes.
+pub fn parse_str(
+    file_name: &str,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, Errors> {
+    let mut b = validate::Builder::new();
+    b.add_file(file_name, text, env);
+    b.finish()
+}
+
+/// Loads configuration files in order, as `haproxy -f A -f B` does.
+///
+/// A directory stands for its `*.cfg` files in lexical order. Environment
+/// variables come from the process environment.
+pub fn load(paths: &[PathBuf]) -> Result<Loaded, Errors> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut b = validate::Builder::new();
+    for path in paths {
+        for file in expand(path, &mut b) {
+            let name = file.display().to_string();
+            match std::fs::read(&file) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    b.add_file(&name, &text, &env);
+                }
+                Err(e) => b.io_error(&name, e.to_string()),
+            }
+        }
+    }
+    b.finish()
+}
+
+/// The files a path stands for: itself, or a directory's `*.cfg` files sorted.
+fn expand(path: &Path, b: &mut validate::Builder) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_path_buf()];
+    }
+    match std::fs::read_dir(path) {
+        Ok(entries) => {
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "cfg") && p.is_file())
+                .collect();
+            files.sort();
+            files
+        }
+        Err(e) => {
+            b.io_error(&path.display().to_string(), e.to_string());
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Source positions and diagnostics: where a directive came from and what is
+//! wrong with it.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A position in a configuration file: file name, 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// The file name as given to the loader.
+    pub file: Arc<str>,
+    /// Line number, starting at 1.
+    pub line: u32,
+    /// Column (in characters), starting at 1.
+    pub column: u32,
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A value with the position of the directive that set it.
+///
+/// Equality compares the values only: two models that mean the same thing are
+/// equal wherever their directives were written.
+#[derive(Debug, Clone, Default)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where the directive that set it starts.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// Wraps `value` with its position.
+    pub fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<T: Eq> Eq for Spanned<T> {}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The configuration loads, but something is ignored or suspicious.
+    Warning,
+    /// The configuration is refused.
+    Error,
+}
+
+/// Kind of a configuration section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SectionKind {
+    /// `global`
+    Global,
+    /// `defaults`
+    Defaults,
+    /// `frontend`
+    Frontend,
+    /// `backend`
+    Backend,
+    /// `listen`
+    Listen,
+    /// `userlist`
+    Userlist,
+    /// `resolvers`
+    Resolvers,
+    /// `peers`
+    Peers,
+    /// Another HAProxy section (`cache`, `program`, `ring`...) that is not supported.
+    Other(&'static str),
+}
+
+impl SectionKind {
+    /// The keyword that opens the section.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Global => "global",
+            Self::Defaults => "defaults",
+            Self::Frontend => "frontend",
+            Self::Backend => "backend",
+            Self::Listen => "listen",
+            Self::Userlist => "userlist",
+            Self::Resolvers => "resolvers",
+            Self::Peers => "peers",
+            Self::Other(k) => k,
+        }
+    }
+}
+
+/// The section a diagnostic was found in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionRef {
+    /// The section's kind.
+    pub kind: SectionKind,
+    /// Its name, if it has one.
+    pub name: Option<String>,
+}
+
+impl fmt::Display for SectionRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(n) => write!(f, "{} {}", self.kind.keyword(), n),
+            None => f.write_str(self.kind.keyword()),
+        }
+    }
+}
+
+/// What is wrong, one variant per kind of problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiagnosticKind {
+    /// A file or directory could not be read.
+    #[error("cannot read: {0}")]
+    Io(String),
+    /// A line whose quotes are not closed.
+    #[error("unterminated {0} quote")]
+    UnterminatedQuote(&'static str),
+    /// A keyword outside of any section.
+    #[error("unknown keyword '{0}' out of section")]
+    OutOfSection(String),
+    /// A keyword that is not known in its section.
+    #[error("unknown keyword '{keyword}' in '{section}' section{}", did_you_mean(.suggestion))]
+    UnknownKeyword {
+        /// The keyword as written.
+        keyword: String,
+        /// The section kind keyword (`frontend`...).
+        section: &'static str,
+        /// The nearest known keyword, if one is close.
+        suggestion: Option<&'static str>,
+    },
+    /// A keyword known in HAProxy but not allowed where it is written.
+    #[error("'{keyword}' not allowed in {place}")]
+    NotAllowed {
+        /// The keyword.
+        keyword: String,
+        /// Where it was written (`'defaults' section`, `frontend 'web' (no backend capability)`).
+        place: String,
+    },
+    /// A keyword that is ignored where it is written (as HAProxy ignores it).
+    #[error("'{keyword}' ignored because {proxy} has no {capability} capability")]
+    IgnoredCapability {
+        /// The keyword.
+        keyword: String,
+        /// The proxy, as `backend 'name'`.
+        proxy: String,
+        /// `frontend` or `backend`.
+        capability: &'static str,
+    },
+    /// A keyword or option that parses but is not implemented yet.
+    #[error("'{0}' is not implemented yet and is ignored")]
+    NotImplemented(String),
+    /// A section kind that is parsed but not supported yet.
+    #[error("'{0}' sections are not supported yet; the section is ignored")]
+    UnsupportedSection(&'static str),
+    /// A directive lacks an argument.
+    #[error("'{keyword}' expects {expected}")]
+    MissingArgument {
+        /// The directive.
+        keyword: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// An argument that does not parse.
+    #[error("'{keyword}': {message}")]
+    InvalidArgument {
+        /// The directive (or the option inside it).
+        keyword: String,
+        /// Why the argument is refused.
+        message: String,
+    },
+    /// An address that does not parse.
+    #[error("'{keyword}': invalid address '{address}': {reason}")]
+    BadAddress {
+        /// The directive.
+        keyword: String,
+        /// The address as written.
+        address: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// Two proxies (or two sections of one kind) share a name.
+    #[error("{kind} '{name}' has the same name as {other_kind} '{name}' declared at {other}")]
+    DuplicateName {
+        /// The second section's kind keyword.
+        kind: &'static str,
+        /// The shared name.
+        name: String,
+        /// The first section's kind (`proxy` if it has both capabilities).
+        other_kind: &'static str,
+        /// Where the first one was declared.
+        other: Span,
+    },
+    /// `use_backend` or `default_backend` names a backend that does not exist.
+    #[error("unable to find required {keyword}: '{name}'")]
+    UnknownBackend {
+        /// `use_backend` or `default_backend`.
+        keyword: &'static str,
+        /// The missing backend.
+        name: String,
+    },
+    /// A condition names an ACL that is neither declared nor predefined.
+    #[error("no such ACL : '{0}'")]
+    UnknownAcl(String),
+    /// `from NAME` names a defaults section that does not exist.
+    #[error("defaults section '{name}' not found for {proxy}")]
+    UnknownDefaults {
+        /// The missing defaults section.
+        name: String,
+        /// The proxy, as `frontend 'name'`.
+        proxy: String,
+    },
+    /// An ACL expression or condition refused by the ACL parser.
+    #[error("{0}")]
+    Acl(proxy_acl::AclError),
+}
+
+fn did_you_mean(s: &Option<&'static str>) -> String {
+    match s {
+        Some(k) => format!("; did you mean '{k}'?"),
+        None => String::new(),
+    }
+}
+
+/// One problem found in a configuration, with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where the problem is (the word at fault when known, else the directive).
+    pub span: Span,
+    /// The section it is in, if any.
+    pub section: Option<SectionRef>,
+    /// The directive's keyword, if any.
+    pub keyword: Option<String>,
+    /// What is wrong.
+    pub kind: DiagnosticKind,
+    /// Error or warning.
+    pub severity: Severity,
+}
+
+impl Diagnostic {
+    /// The human-readable message, without position.
+    pub fn message(&self) -> String {
+        self.kind.to_string()
+    }
+    /// The file name.
+    pub fn file(&self) -> &str {
+        &self.span.file
+    }
+    /// The 1-based line.
+    pub fn line(&self) -> u32 {
+        self.span.line
+    }
+    /// The 1-based column.
+    pub fn column(&self) -> u32 {
+        self.span.column
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.span)?;
+        if self.severity == Severity::Warning {
+            f.write_str("warning: ")?;
+        }
+        if let Some(s) = &self.section {
+            write!(f, "in section '{s}': ")?;
+        }
+        write!(f, "{}", self.kind)
+    }
+}
+
+/// Every error found while loading (warnings found on the way are kept too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Errors {
+    /// All diagnostics, errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Errors {
+    /// The diagnostics of severity [`Severity::Error`].
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+}
+
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for d in &self.diagnostics {
+            if !first {
+                f.write_str("\n")?;
+            }
+            first = false;
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Errors {}

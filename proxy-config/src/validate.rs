@@ -1,0 +1,2322 @@
+//! The validation pass: lines of words to the typed [`Config`].
+//!
+//! Each file's lines are grouped into sections and every directive is checked
+//! and converted. Problems become [`Diagnostic`]s; checking goes on after an
+//! error so that one run reports everything. Cross-references that may point
+//! forward (backend names) are checked once every file is read.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use proxy_acl::{AclExpr, AclRef, Condition};
+
+use crate::diag::{Diagnostic, DiagnosticKind, SectionKind, SectionRef, Severity, Span, Spanned};
+use crate::keywords::{self, BE, DEF, FE, NAMED_DEF, STRICT, Status};
+use crate::model::*;
+use crate::syntax::{Word, lex};
+
+type Fail = (u32, u32, DiagnosticKind);
+type R<T = ()> = Result<T, Fail>;
+
+fn fail_at(w: &Word<'_>, kind: DiagnosticKind) -> Fail {
+    (w.line, w.column, kind)
+}
+
+fn invalid(w: &Word<'_>, keyword: &str, message: impl Into<String>) -> Fail {
+    fail_at(
+        w,
+        DiagnosticKind::InvalidArgument {
+            keyword: keyword.to_string(),
+            message: message.into(),
+        },
+    )
+}
+
+fn missing(w: &Word<'_>, keyword: &str, expected: &str) -> Fail {
+    fail_at(
+        w,
+        DiagnosticKind::MissingArgument {
+            keyword: keyword.to_string(),
+            expected: expected.to_string(),
+        },
+    )
+}
+
+/// The argument at `i`, or a "missing argument" failure positioned on `kw`.
+fn arg<'w, 'a>(args: &'w [Word<'a>], i: usize, kw: &Word<'_>, expected: &str) -> R<&'w Word<'a>> {
+    args.get(i).ok_or_else(|| missing(kw, &kw.text, expected))
+}
+
+/// The single argument of a directive; more than one is an error.
+fn only_arg<'w, 'a>(args: &'w [Word<'a>], kw: &Word<'_>, expected: &str) -> R<&'w Word<'a>> {
+    let a = arg(args, 0, kw, expected)?;
+    if let Some(x) = args.get(1) {
+        return Err(invalid(
+            x,
+            &kw.text,
+            format!("takes only one argument, found '{}'", x.text),
+        ));
+    }
+    Ok(a)
+}
+
+fn strings(words: &[Word<'_>]) -> Vec<String> {
+    words.iter().map(|w| w.text.to_string()).collect()
+}
+
+/// Parses an unsigned number.
+fn number<T: std::str::FromStr>(w: &Word<'_>, keyword: &str) -> R<T> {
+    w.text
+        .parse()
+        .map_err(|_| invalid(w, keyword, format!("'{}' is not a valid number", w.text)))
+}
+
+/// Parses a HAProxy time value: digits and an optional unit (`us`, `ms`, `s`,
+/// `m`, `h`, `d`; default `ms`), at most 2147483647 ms.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, unit) = s.split_at(digits);
+    if num.is_empty() {
+        return Err(match s.chars().next() {
+            Some(c) => format!("unexpected character '{c}' in time value '{s}'"),
+            None => "missing time value".to_string(),
+        });
+    }
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("timer overflow in '{s}'"))?;
+    let us_per: u64 = match unit {
+        "us" => 1,
+        "" | "ms" => 1_000,
+        "s" => 1_000_000,
+        "m" => 60_000_000,
+        "h" => 3_600_000_000,
+        "d" => 86_400_000_000,
+        other => {
+            let c = other.chars().next().unwrap_or('?');
+            return Err(format!("unexpected character '{c}' in time value '{s}'"));
+        }
+    };
+    let us = n
+        .checked_mul(us_per)
+        .filter(|us| *us / 1_000 <= i32::MAX as u64)
+        .ok_or_else(|| {
+            format!("timer overflow in '{s}' (maximum value is 2147483647 ms or ~24.8 days)")
+        })?;
+    Ok(Duration::from_micros(us))
+}
+
+fn duration(w: &Word<'_>, keyword: &str) -> R<Duration> {
+    parse_duration(&w.text).map_err(|m| invalid(w, keyword, m))
+}
+
+fn bad_address(w: &Word<'_>, keyword: &str, address: &str, reason: impl Into<String>) -> Fail {
+    fail_at(
+        w,
+        DiagnosticKind::BadAddress {
+            keyword: keyword.to_string(),
+            address: address.to_string(),
+            reason: reason.into(),
+        },
+    )
+}
+
+/// Splits `host:port`, `[v6]:port` and `v6:port` (last colon) forms.
+fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| "missing ']' after IPv6 address".to_string())?;
+        return match after {
+            "" => Ok((host, None)),
+            p => match p.strip_prefix(':') {
+                Some(port) => Ok((host, Some(port))),
+                None => Err(format!("unexpected '{p}' after ']'")),
+            },
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) => Ok((h, Some(p))),
+        None => Ok((s, None)),
+    }
+}
+
+fn parse_ip(host: &str, v6: Option<bool>) -> Result<IpAddr, String> {
+    if host.is_empty() || host == "*" {
+        return Ok(if v6 == Some(true) {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        });
+    }
+    if host == "localhost" {
+        return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| format!("invalid address '{host}' (host names are not resolved here)"))?;
+    match (v6, ip) {
+        (Some(true), IpAddr::V4(_)) => Err("IPv4 address with 'ipv6@' prefix".into()),
+        (Some(false), IpAddr::V6(_)) => Err("IPv6 address with 'ipv4@' prefix".into()),
+        _ => Ok(ip),
+    }
+}
+
+fn parse_port(p: &str) -> Result<u16, String> {
+    if p.is_empty() {
+        return Err("missing port".into());
+    }
+    match p.bytes().find(|b| !b.is_ascii_digit()) {
+        Some(c) => Err(format!(
+            "invalid character '{}' in port number '{p}'",
+            char::from(c)
+        )),
+        None => p
+            .parse::<u16>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("invalid port '{p}'")),
+    }
+}
+
+/// Strips a family prefix: `Some(true)` for IPv6, `Some(false)` for IPv4.
+fn family_prefix(s: &str) -> (Option<bool>, &str) {
+    for (p, v6) in [
+        ("ipv4@", Some(false)),
+        ("ipv6@", Some(true)),
+        ("tcp4@", Some(false)),
+        ("tcp6@", Some(true)),
+        ("udp4@", Some(false)),
+        ("udp6@", Some(true)),
+        ("tcp@", None),
+        ("udp@", None),
+    ] {
+        if let Some(rest) = s.strip_prefix(p) {
+            return (v6, rest);
+        }
+    }
+    (None, s)
+}
+
+/// Parses one bind address (no commas).
+pub(crate) fn parse_bind_address(s: &str) -> Result<BindAddress, String> {
+    if let Some(n) = s.strip_prefix("fd@") {
+        return n
+            .parse()
+            .map(BindAddress::Fd)
+            .map_err(|_| format!("invalid file descriptor '{n}'"));
+    }
+    if let Some(p) = s.strip_prefix("unix@") {
+        if p.is_empty() {
+            return Err("missing socket path".into());
+        }
+        return Ok(BindAddress::Unix(PathBuf::from(p)));
+    }
+    if s.starts_with('/') {
+        return Ok(BindAddress::Unix(PathBuf::from(s)));
+    }
+    if let Some(n) = s.strip_prefix("abns@") {
+        if n.is_empty() {
+            return Err("missing abstract socket name".into());
+        }
+        return Ok(BindAddress::Abstract(n.to_string()));
+    }
+    let (v6, rest) = family_prefix(s);
+    let (host, port) = split_host_port(rest)?;
+    let port = port.ok_or_else(|| format!("missing port specification in '{s}'"))?;
+    if port.is_empty() {
+        return Err(format!("missing port specification in '{s}'"));
+    }
+    let ports = match port.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (parse_port(a)?, parse_port(b)?);
+            if a > b {
+                return Err(format!("invalid port range '{port}'"));
+            }
+            a..=b
+        }
+        None => {
+            let p = parse_port(port)?;
+            p..=p
+        }
+    };
+    Ok(BindAddress::Inet {
+        ip: parse_ip(host, v6)?,
+        ports,
+    })
+}
+
+/// Parses a server address.
+pub(crate) fn parse_server_address(s: &str) -> Result<ServerAddress, String> {
+    if let Some(p) = s.strip_prefix("unix@") {
+        if p.is_empty() {
+            return Err("missing socket path".into());
+        }
+        return Ok(ServerAddress {
+            host: ServerHost::Unix(PathBuf::from(p)),
+            port: ServerPort::Same,
+        });
+    }
+    if s.starts_with('/') {
+        return Ok(ServerAddress {
+            host: ServerHost::Unix(PathBuf::from(s)),
+            port: ServerPort::Same,
+        });
+    }
+    if s.starts_with("fd@") || s.starts_with("abns@") || s.starts_with("sockpair@") {
+        return Err("this address family is not supported for servers".into());
+    }
+    let (v6, rest) = family_prefix(s);
+    let (host, port) = split_host_port(rest)?;
+    let port = match port {
+        None | Some("") => ServerPort::Same,
+        Some(p) if p.starts_with('+') || p.starts_with('-') => {
+            let n: i32 = p
+                .parse()
+                .map_err(|_| format!("invalid port offset '{p}'"))?;
+            if n.unsigned_abs() > 65535 {
+                return Err(format!("invalid port offset '{p}'"));
+            }
+            ServerPort::Offset(n)
+        }
+        Some(p) => ServerPort::Fixed(parse_port(p)?),
+    };
+    let host = if host.is_empty() || host == "*" {
+        ServerHost::Ip(parse_ip(host, v6)?)
+    } else if let Ok(ip) = host.parse::<IpAddr>() {
+        ServerHost::Ip(parse_ip(&ip.to_string(), v6)?)
+    } else if host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || host.contains(':')
+        || v6.is_some()
+    {
+        return Err(format!("invalid IP address '{host}'"));
+    } else if host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
+        ServerHost::Name(host.to_string())
+    } else {
+        return Err(format!("invalid host name '{host}'"));
+    };
+    Ok(ServerAddress { host, port })
+}
+
+fn parse_log_address(s: &str) -> Result<LogAddress, String> {
+    match s {
+        "stdout" => return Ok(LogAddress::Fd(1)),
+        "stderr" => return Ok(LogAddress::Fd(2)),
+        _ => {}
+    }
+    if let Some(n) = s.strip_prefix("fd@") {
+        return n
+            .parse()
+            .map(LogAddress::Fd)
+            .map_err(|_| format!("invalid file descriptor '{n}'"));
+    }
+    if let Some(n) = s.strip_prefix("ring@") {
+        return Ok(LogAddress::Ring(n.to_string()));
+    }
+    if let Some(p) = s.strip_prefix("unix@") {
+        return Ok(LogAddress::Unix(PathBuf::from(p)));
+    }
+    if s.starts_with('/') {
+        return Ok(LogAddress::Unix(PathBuf::from(s)));
+    }
+    let (v6, rest) = family_prefix(s);
+    // A bare IPv6 address has no port.
+    let (host, port) = match rest.parse::<IpAddr>() {
+        Ok(_) => (rest, None),
+        Err(_) => split_host_port(rest)?,
+    };
+    if host.is_empty() {
+        return Err(format!("missing address in '{s}'"));
+    }
+    let port = match port {
+        None | Some("") => 514,
+        Some(p) => parse_port(p)?,
+    };
+    Ok(LogAddress::Udp(SocketAddr::new(parse_ip(host, v6)?, port)))
+}
+
+/// Parses the words after `log` (not `global`).
+fn parse_log(kw: &Word<'_>, args: &[Word<'_>]) -> R<Log> {
+    let a = arg(args, 0, kw, "an address, 'global' or 'stdout'")?;
+    if a.text == "global" {
+        if let Some(extra) = args.get(1) {
+            return Err(invalid(extra, "log", "'log global' takes no argument"));
+        }
+        return Ok(Log::Global);
+    }
+    let address = parse_log_address(&a.text).map_err(|r| bad_address(a, "log", &a.text, r))?;
+    let mut len = None;
+    let mut format = None;
+    let mut i = 1;
+    while let Some(w) = args.get(i) {
+        match &*w.text {
+            "len" => {
+                let v = arg(args, i + 1, w, "a length")?;
+                len = Some(number(v, "log len")?);
+                i += 2;
+            }
+            "format" => {
+                let v = arg(args, i + 1, w, "a format name")?;
+                format = Some(
+                    LogFormat::ALL
+                        .iter()
+                        .find(|(n, _)| *n == v.text)
+                        .map(|(_, f)| *f)
+                        .ok_or_else(|| {
+                            invalid(v, "log format", format!("unknown log format '{}'", v.text))
+                        })?,
+                );
+                i += 2;
+            }
+            "sample" => {
+                let v = arg(args, i + 1, w, "ranges:size")?;
+                return Err(fail_at(
+                    v,
+                    DiagnosticKind::NotImplemented("log sample".into()),
+                ));
+            }
+            _ => break,
+        }
+    }
+    let f = arg(args, i, kw, "a facility")?;
+    let facility = Facility::parse(&f.text)
+        .ok_or_else(|| invalid(f, "log", format!("unknown log facility '{}'", f.text)))?;
+    let mut levels = args.iter().skip(i + 1).map(|w| {
+        Level::parse(&w.text)
+            .ok_or_else(|| invalid(w, "log", format!("unknown optional log level '{}'", w.text)))
+    });
+    let level = levels.next().transpose()?;
+    let min_level = levels.next().transpose()?;
+    if let Some(extra) = args.get(i + 3) {
+        return Err(invalid(
+            extra,
+            "log",
+            format!("unexpected word '{}'", extra.text),
+        ));
+    }
+    Ok(Log::Target(LogTarget {
+        address,
+        len,
+        format,
+        facility,
+        level,
+        min_level,
+    }))
+}
+
+/// Splits rule words at the first `if` / `unless`.
+fn split_condition<'w, 'a>(words: &'w [Word<'a>]) -> (&'w [Word<'a>], &'w [Word<'a>]) {
+    let at = words
+        .iter()
+        .position(|w| w.text == "if" || w.text == "unless")
+        .unwrap_or(words.len());
+    words.split_at(at)
+}
+
+/// Options shared by `bind` lines and `stats socket`.
+fn parse_bind_options(
+    kw: &str,
+    words: &[Word<'_>],
+) -> R<(BindOptions, Option<u32>, Option<StatsLevel>)> {
+    let mut o = BindOptions::default();
+    let mut mode = None;
+    let mut level = None;
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        let name = &*w.text;
+        let Some(&(_, n)) = keywords::BIND_OPTIONS.iter().find(|(k, _)| *k == name) else {
+            let hint = keywords::nearest(name, keywords::BIND_OPTIONS.iter().map(|k| k.0));
+            return Err(fail_at(
+                w,
+                DiagnosticKind::UnknownKeyword {
+                    keyword: name.to_string(),
+                    section: if kw == "bind" { "bind" } else { "stats socket" },
+                    suggestion: hint,
+                },
+            ));
+        };
+        let value = if n == 1 {
+            Some(arg(words, i + 1, w, "an argument")?)
+        } else {
+            None
+        };
+        let text = value.map(|v| v.text.to_string());
+        match (name, value) {
+            ("name", Some(v)) => o.name = Some(v.text.to_string()),
+            ("ssl", _) => o.ssl = true,
+            ("crt", Some(v)) => o.crt.push(PathBuf::from(&*v.text)),
+            ("alpn", Some(v)) => o.alpn = Some(v.text.to_string()),
+            ("accept-proxy", _) => o.accept_proxy = true,
+            ("transparent", _) => o.transparent = true,
+            ("v4v6", _) => o.v4v6 = true,
+            ("v6only", _) => o.v6only = true,
+            ("maxconn", Some(v)) => o.maxconn = Some(number(v, "maxconn")?),
+            ("interface", Some(v)) => o.interface = Some(v.text.to_string()),
+            ("mode", Some(v)) => {
+                mode = Some(u32::from_str_radix(&v.text, 8).map_err(|_| {
+                    invalid(v, "mode", format!("'{}' is not an octal mode", v.text))
+                })?);
+            }
+            ("level", Some(v)) => {
+                level = Some(match &*v.text {
+                    "user" => StatsLevel::User,
+                    "operator" => StatsLevel::Operator,
+                    "admin" => StatsLevel::Admin,
+                    _ => {
+                        return Err(invalid(
+                            v,
+                            "level",
+                            "expects one of 'user', 'operator', 'admin'",
+                        ));
+                    }
+                });
+            }
+            _ => o.other.push((name.to_string(), text)),
+        }
+        i += 1 + usize::from(n);
+    }
+    Ok((o, mode, level))
+}
+
+fn parse_server_options(words: &[Word<'_>]) -> R<ServerOptions> {
+    let mut o = ServerOptions::default();
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        let name = &*w.text;
+        let Some(&(_, n)) = keywords::SERVER_OPTIONS.iter().find(|(k, _)| *k == name) else {
+            let hint = keywords::nearest(name, keywords::SERVER_OPTIONS.iter().map(|k| k.0));
+            return Err(fail_at(
+                w,
+                DiagnosticKind::UnknownKeyword {
+                    keyword: name.to_string(),
+                    section: "server",
+                    suggestion: hint,
+                },
+            ));
+        };
+        let v = if n == 1 {
+            Some(arg(words, i + 1, w, "an argument")?)
+        } else {
+            None
+        };
+        match (name, v) {
+            ("check", _) => o.check = Some(true),
+            ("no-check", _) => o.check = Some(false),
+            ("inter", Some(v)) => o.inter = Some(duration(v, name)?),
+            ("fastinter", Some(v)) => o.fastinter = Some(duration(v, name)?),
+            ("downinter", Some(v)) => o.downinter = Some(duration(v, name)?),
+            ("slowstart", Some(v)) => o.slowstart = Some(duration(v, name)?),
+            ("rise", Some(v)) => o.rise = Some(positive(v, name)?),
+            ("fall", Some(v)) => o.fall = Some(positive(v, name)?),
+            ("port", Some(v)) => {
+                o.port = Some(parse_port(&v.text).map_err(|m| invalid(v, name, m))?);
+            }
+            ("addr", Some(v)) => {
+                o.addr = Some(
+                    v.text
+                        .parse()
+                        .map_err(|_| bad_address(v, name, &v.text, "not an IP address"))?,
+                );
+            }
+            ("weight", Some(v)) => {
+                let n: u32 = number(v, name)?;
+                if n > 256 {
+                    return Err(invalid(v, name, "weight must be between 0 and 256"));
+                }
+                o.weight = Some(n);
+            }
+            ("maxconn", Some(v)) => o.maxconn = Some(number(v, name)?),
+            ("maxqueue", Some(v)) => o.maxqueue = Some(number(v, name)?),
+            ("minconn", Some(v)) => o.minconn = Some(number(v, name)?),
+            ("backup", _) => o.backup = Some(true),
+            ("no-backup", _) => o.backup = Some(false),
+            ("disabled", _) => o.disabled = Some(true),
+            ("enabled", _) => o.disabled = Some(false),
+            ("cookie", Some(v)) => o.cookie = Some(v.text.to_string()),
+            ("send-proxy", _) => o.send_proxy = Some(true),
+            ("no-send-proxy", _) => o.send_proxy = Some(false),
+            ("send-proxy-v2", _) => o.send_proxy_v2 = Some(true),
+            ("no-send-proxy-v2", _) => o.send_proxy_v2 = Some(false),
+            ("ssl", _) => o.ssl = Some(true),
+            ("no-ssl", _) => o.ssl = Some(false),
+            ("verify", Some(v)) => {
+                o.verify = Some(match &*v.text {
+                    "none" => Verify::None,
+                    "required" => Verify::Required,
+                    _ => return Err(invalid(v, name, "expects 'none' or 'required'")),
+                });
+            }
+            ("sni", Some(v)) => o.sni = Some(v.text.to_string()),
+            ("on-marked-down", Some(v)) => {
+                if v.text != "shutdown-sessions" {
+                    return Err(invalid(v, name, "expects 'shutdown-sessions'"));
+                }
+                o.on_marked_down = Some(v.text.to_string());
+            }
+            _ => o
+                .other
+                .push((name.to_string(), v.map(|v| v.text.to_string()))),
+        }
+        i += 1 + usize::from(n);
+    }
+    Ok(o)
+}
+
+fn positive(w: &Word<'_>, keyword: &str) -> R<u32> {
+    let n: u32 = number(w, keyword)?;
+    if n == 0 {
+        return Err(invalid(w, keyword, "must be greater than 0"));
+    }
+    Ok(n)
+}
+
+fn parse_balance(kw: &Word<'_>, args: &[Word<'_>]) -> R<Balance> {
+    let a = arg(args, 0, kw, "an algorithm")?;
+    let rest = args.get(1..).unwrap_or(&[]);
+    let t = &*a.text;
+    let no_args = |b: Balance| -> R<Balance> {
+        match rest.first() {
+            Some(w) => Err(invalid(w, "balance", format!("'{t}' takes no argument"))),
+            None => Ok(b),
+        }
+    };
+    let paren = |prefix: &str| -> Option<Option<&str>> {
+        let r = t.strip_prefix(prefix)?;
+        if r.is_empty() {
+            return Some(None);
+        }
+        r.strip_prefix('(')?.strip_suffix(')').map(Some)
+    };
+    match t {
+        "roundrobin" => no_args(Balance::RoundRobin),
+        "static-rr" => no_args(Balance::StaticRr),
+        "leastconn" => no_args(Balance::LeastConn),
+        "first" => no_args(Balance::First),
+        "source" => no_args(Balance::Source),
+        "uri" => {
+            let (mut len, mut depth, mut whole, mut path_only) = (None, None, false, false);
+            let mut i = 0;
+            while let Some(w) = rest.get(i) {
+                match &*w.text {
+                    "len" => {
+                        len = Some(number(arg(rest, i + 1, w, "a length")?, "balance uri len")?);
+                        i += 1;
+                    }
+                    "depth" => {
+                        depth = Some(number(
+                            arg(rest, i + 1, w, "a depth")?,
+                            "balance uri depth",
+                        )?);
+                        i += 1;
+                    }
+                    "whole" => whole = true,
+                    "path-only" => path_only = true,
+                    other => {
+                        return Err(invalid(
+                            w,
+                            "balance uri",
+                            format!(
+                                "unknown argument '{other}', expects 'len', 'depth', 'whole' or 'path-only'"
+                            ),
+                        ));
+                    }
+                }
+                i += 1;
+            }
+            Ok(Balance::Uri {
+                len,
+                depth,
+                whole,
+                path_only,
+            })
+        }
+        "url_param" => {
+            let n = arg(rest, 0, a, "a parameter name")?;
+            let check_post = match rest.get(1) {
+                Some(w) if w.text == "check_post" => true,
+                Some(w) => {
+                    return Err(invalid(
+                        w,
+                        "balance url_param",
+                        format!("unexpected '{}'", w.text),
+                    ));
+                }
+                None => false,
+            };
+            if let Some(w) = rest.get(2) {
+                return Err(fail_at(
+                    w,
+                    DiagnosticKind::NotImplemented("balance url_param check_post arguments".into()),
+                ));
+            }
+            Ok(Balance::UrlParam {
+                name: n.text.to_string(),
+                check_post,
+            })
+        }
+        _ => {
+            if let Some(inner) = paren("hdr") {
+                let name = inner.filter(|n| !n.is_empty()).ok_or_else(|| {
+                    invalid(a, "balance", "hdr requires a header name: hdr(NAME)")
+                })?;
+                let use_domain_only = match rest.first() {
+                    Some(w) if w.text == "use_domain_only" => true,
+                    Some(w) => {
+                        return Err(invalid(
+                            w,
+                            "balance hdr",
+                            format!("unexpected '{}'", w.text),
+                        ));
+                    }
+                    None => false,
+                };
+                return Ok(Balance::Hdr {
+                    name: name.to_string(),
+                    use_domain_only,
+                });
+            }
+            if let Some(inner) = paren("random") {
+                let draws = match inner {
+                    Some(n) => n.parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
+                        invalid(a, "balance", format!("invalid number of draws '{n}'"))
+                    })?,
+                    None => 2,
+                };
+                return no_args(Balance::Random { draws });
+            }
+            if let Some(inner) = paren("rdp-cookie") {
+                let name = inner.filter(|n| !n.is_empty()).map(str::to_string);
+                return no_args(Balance::RdpCookie { name });
+            }
+            let names = [
+                "roundrobin",
+                "static-rr",
+                "leastconn",
+                "first",
+                "source",
+                "uri",
+                "url_param",
+                "hdr",
+                "random",
+                "rdp-cookie",
+            ];
+            let hint = keywords::nearest(t, names.into_iter());
+            Err(invalid(
+                a,
+                "balance",
+                format!(
+                    "unknown algorithm '{t}'{}",
+                    hint.map(|h| format!("; did you mean '{h}'?"))
+                        .unwrap_or_default()
+                ),
+            ))
+        }
+    }
+}
+
+fn parse_hash_type(kw: &Word<'_>, args: &[Word<'_>]) -> R<HashType> {
+    let m = arg(args, 0, kw, "'map-based' or 'consistent'")?;
+    let consistent = match &*m.text {
+        "map-based" => false,
+        "consistent" => true,
+        _ => {
+            return Err(invalid(
+                m,
+                "hash-type",
+                "expects 'map-based' or 'consistent'",
+            ));
+        }
+    };
+    let mut h = HashType {
+        consistent,
+        function: HashFunction::default(),
+        avalanche: false,
+    };
+    if let Some(f) = args.get(1) {
+        h.function = match &*f.text {
+            "sdbm" => HashFunction::Sdbm,
+            "djb2" => HashFunction::Djb2,
+            "wt6" => HashFunction::Wt6,
+            "crc32" => HashFunction::Crc32,
+            _ => {
+                return Err(invalid(
+                    f,
+                    "hash-type",
+                    "expects 'sdbm', 'djb2', 'wt6' or 'crc32'",
+                ));
+            }
+        };
+    }
+    if let Some(x) = args.get(2) {
+        if x.text != "avalanche" {
+            return Err(invalid(x, "hash-type", "expects 'avalanche'"));
+        }
+        h.avalanche = true;
+    }
+    if let Some(x) = args.get(3) {
+        return Err(invalid(x, "hash-type", format!("unexpected '{}'", x.text)));
+    }
+    Ok(h)
+}
+
+fn parse_ipnet(w: &Word<'_>, keyword: &str) -> R<IpNet> {
+    let (a, p) = match w.text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (&*w.text, None),
+    };
+    let addr: IpAddr = a
+        .parse()
+        .map_err(|_| bad_address(w, keyword, &w.text, "not an IP network"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match p {
+        None => max,
+        Some(p) => {
+            // HAProxy also accepts a dotted netmask.
+            match (p.parse::<u8>(), p.parse::<Ipv4Addr>()) {
+                (Ok(n), _) if n <= max => n,
+                (_, Ok(mask)) if addr.is_ipv4() => {
+                    let bits = u32::from(mask);
+                    if bits.leading_ones() + bits.trailing_zeros() != 32 {
+                        return Err(bad_address(w, keyword, &w.text, "non-contiguous netmask"));
+                    }
+                    u8::try_from(bits.leading_ones()).unwrap_or(32)
+                }
+                _ => return Err(bad_address(w, keyword, &w.text, "invalid prefix length")),
+            }
+        }
+    };
+    Ok(IpNet { addr, prefix })
+}
+
+fn parse_option(name_w: &Word<'_>, args: &[Word<'_>]) -> R<OptionKind> {
+    let name = &*name_w.text;
+    let no_args = |k: OptionKind| -> R<OptionKind> {
+        match args.first() {
+            Some(w) => Err(invalid(w, &format!("option {name}"), "takes no argument")),
+            None => Ok(k),
+        }
+    };
+    match name {
+        "httplog" => match args.first() {
+            Some(w) if w.text == "clf" => Ok(OptionKind::HttpLog { clf: true }),
+            Some(w) => Err(invalid(w, "option httplog", "expects only 'clf'")),
+            None => Ok(OptionKind::HttpLog { clf: false }),
+        },
+        "tcplog" => no_args(OptionKind::TcpLog),
+        "dontlognull" => no_args(OptionKind::DontLogNull),
+        "http-server-close" => no_args(OptionKind::HttpServerClose),
+        "httpclose" => no_args(OptionKind::HttpClose),
+        "http-keep-alive" => no_args(OptionKind::HttpKeepAlive),
+        "abortonclose" => no_args(OptionKind::AbortOnClose),
+        "logasap" => no_args(OptionKind::LogAsap),
+        "allbackups" => no_args(OptionKind::AllBackups),
+        "redispatch" => {
+            let interval = match args.first() {
+                Some(w) => {
+                    let n: i32 = w.text.parse().map_err(|_| {
+                        invalid(w, "option redispatch", "expects an integer interval")
+                    })?;
+                    Some(n)
+                }
+                None => None,
+            };
+            if let Some(w) = args.get(1) {
+                return Err(invalid(
+                    w,
+                    "option redispatch",
+                    "takes at most one argument",
+                ));
+            }
+            Ok(OptionKind::Redispatch { interval })
+        }
+        "httpchk" => {
+            if let Some(w) = args.get(3) {
+                return Err(invalid(w, "option httpchk", "takes at most 3 arguments"));
+            }
+            Ok(OptionKind::HttpChk {
+                args: strings(args),
+            })
+        }
+        "forwardfor" => {
+            let mut f = ForwardFor::default();
+            let mut i = 0;
+            while let Some(w) = args.get(i) {
+                match &*w.text {
+                    "except" => {
+                        f.except = Some(parse_ipnet(
+                            arg(args, i + 1, w, "a network")?,
+                            "option forwardfor except",
+                        )?);
+                        i += 1;
+                    }
+                    "header" => {
+                        f.header = Some(arg(args, i + 1, w, "a header name")?.text.to_string());
+                        i += 1;
+                    }
+                    "if-none" => f.if_none = true,
+                    other => {
+                        return Err(invalid(
+                            w,
+                            "option forwardfor",
+                            format!(
+                                "unknown parameter '{other}', expects 'except', 'header' or 'if-none'"
+                            ),
+                        ));
+                    }
+                }
+                i += 1;
+            }
+            Ok(OptionKind::ForwardFor(f))
+        }
+        _ => Ok(OptionKind::Other {
+            name: name.to_string(),
+            args: strings(args),
+        }),
+    }
+}
+
+fn parse_http_action(kw: &str, words: &[Word<'_>], at: &Word<'_>) -> R<HttpAction> {
+    let a = arg(words, 0, at, "an action")?;
+    let rest = words.get(1..).unwrap_or(&[]);
+    let name = &*a.text;
+    let need = |i: usize, what: &str| -> R<String> {
+        rest.get(i)
+            .map(|w| w.text.to_string())
+            .ok_or_else(|| missing(a, &format!("{kw} {name}"), what))
+    };
+    let at_most = |n: usize| -> R<()> {
+        match rest.get(n) {
+            Some(w) => Err(invalid(
+                w,
+                &format!("{kw} {name}"),
+                format!("unexpected '{}'", w.text),
+            )),
+            None => Ok(()),
+        }
+    };
+    Ok(match name {
+        "set-header" | "add-header" => {
+            let (n, v) = (need(0, "a header name and a value")?, need(1, "a value")?);
+            at_most(2)?;
+            if name == "set-header" {
+                HttpAction::SetHeader { name: n, value: v }
+            } else {
+                HttpAction::AddHeader { name: n, value: v }
+            }
+        }
+        "del-header" => {
+            let n = need(0, "a header name")?;
+            let method = match rest.get(1) {
+                Some(w) if w.text == "-m" => Some(need(2, "a match method")?),
+                Some(w) => {
+                    return Err(invalid(w, "del-header", format!("unexpected '{}'", w.text)));
+                }
+                None => None,
+            };
+            at_most(if method.is_some() { 3 } else { 1 })?;
+            HttpAction::DelHeader { name: n, method }
+        }
+        "replace-header" => {
+            let r = HttpAction::ReplaceHeader {
+                name: need(0, "a header name, a regex and a replacement")?,
+                regex: need(1, "a regex and a replacement")?,
+                replacement: need(2, "a replacement")?,
+            };
+            at_most(3)?;
+            r
+        }
+        "set-path" => {
+            let p = need(0, "a path format")?;
+            at_most(1)?;
+            HttpAction::SetPath(p)
+        }
+        "set-query" => {
+            let p = need(0, "a query format")?;
+            at_most(1)?;
+            HttpAction::SetQuery(p)
+        }
+        "redirect" => {
+            need(0, "'location', 'prefix' or 'scheme'")?;
+            HttpAction::Redirect(strings(rest))
+        }
+        "deny" | "allow" | "return" if kw == "http-response" && name == "return" => {
+            return Err(invalid(a, kw, "'return' is only valid in http-request"));
+        }
+        "deny" => {
+            let mut status = None;
+            let mut args = Vec::new();
+            let mut i = 0;
+            while let Some(w) = rest.get(i) {
+                if w.text == "deny_status" {
+                    let v = arg(rest, i + 1, w, "a status code")?;
+                    let s: u16 = number(v, "deny_status")?;
+                    if !(200..=599).contains(&s) {
+                        return Err(invalid(
+                            v,
+                            "deny_status",
+                            "expects a status code between 200 and 599",
+                        ));
+                    }
+                    status = Some(s);
+                    i += 2;
+                } else {
+                    args.push(w.text.to_string());
+                    i += 1;
+                }
+            }
+            HttpAction::Deny { status, args }
+        }
+        "allow" => {
+            at_most(0)?;
+            HttpAction::Allow
+        }
+        "return" => HttpAction::Return(strings(rest)),
+        "use-service" if kw == "http-request" => {
+            let s = need(0, "a service name")?;
+            at_most(1)?;
+            HttpAction::UseService(s)
+        }
+        _ if name.starts_with("set-var(") && name.ends_with(')') => {
+            let var = name
+                .get("set-var(".len()..name.len() - 1)
+                .unwrap_or("")
+                .to_string();
+            if var.is_empty() {
+                return Err(invalid(a, kw, "set-var needs a variable name"));
+            }
+            need(0, "an expression")?;
+            HttpAction::SetVar {
+                name: var,
+                expr: strings(rest),
+            }
+        }
+        _ => {
+            const KNOWN: &[&str] = &[
+                "add-acl",
+                "auth",
+                "cache-use",
+                "cache-store",
+                "capture",
+                "del-acl",
+                "del-map",
+                "disable-l7-retry",
+                "do-resolve",
+                "early-hint",
+                "normalize-uri",
+                "reject",
+                "replace-path",
+                "replace-pathq",
+                "replace-uri",
+                "replace-value",
+                "sc-inc-gpc0",
+                "sc-set-gpt0",
+                "send-spoe-group",
+                "set-dst",
+                "set-dst-port",
+                "set-log-level",
+                "set-map",
+                "set-mark",
+                "set-method",
+                "set-nice",
+                "set-pathq",
+                "set-priority-class",
+                "set-priority-offset",
+                "set-src",
+                "set-src-port",
+                "set-status",
+                "set-tos",
+                "set-uri",
+                "silent-drop",
+                "strict-mode",
+                "tarpit",
+                "track-sc0",
+                "track-sc1",
+                "track-sc2",
+                "unset-var",
+                "wait-for-body",
+                "wait-for-handshake",
+                "lua",
+            ];
+            let base = name.split('(').next().unwrap_or(name);
+            if !KNOWN.contains(&base) && !base.starts_with("lua.") {
+                let all = KNOWN.iter().copied().chain([
+                    "set-header",
+                    "add-header",
+                    "del-header",
+                    "replace-header",
+                    "set-path",
+                    "set-query",
+                    "redirect",
+                    "deny",
+                    "allow",
+                    "return",
+                    "set-var",
+                    "use-service",
+                ]);
+                let hint = keywords::nearest(base, all);
+                return Err(fail_at(
+                    a,
+                    DiagnosticKind::UnknownKeyword {
+                        keyword: name.to_string(),
+                        section: if kw == "http-request" {
+                            "http-request"
+                        } else {
+                            "http-response"
+                        },
+                        suggestion: hint,
+                    },
+                ));
+            }
+            HttpAction::Other {
+                name: name.to_string(),
+                args: strings(rest),
+            }
+        }
+    })
+}
+
+/// Where the lines of the current section go.
+enum Current {
+    None,
+    Global,
+    Proxy(Box<ProxyBuild>),
+    Userlist(Userlist),
+    Skip,
+}
+
+struct ProxyBuild {
+    p: Proxy,
+    named_defaults: bool,
+    own_stats: bool,
+    own_http_checks: bool,
+}
+
+/// Accumulates a [`Config`] over one or more files.
+pub(crate) struct Builder {
+    config: Config,
+    diags: Vec<Diagnostic>,
+    last_defaults: Option<usize>,
+    file: Arc<str>,
+    section: Option<SectionRef>,
+}
+
+impl Builder {
+    pub(crate) fn new() -> Self {
+        Self {
+            config: Config::default(),
+            diags: Vec::new(),
+            last_defaults: None,
+            file: Arc::from(""),
+            section: None,
+        }
+    }
+
+    fn span(&self, line: u32, column: u32) -> Span {
+        Span {
+            file: self.file.clone(),
+            line,
+            column,
+        }
+    }
+
+    fn wspan(&self, w: &Word<'_>) -> Span {
+        self.span(w.line, w.column)
+    }
+
+    fn push(&mut self, severity: Severity, keyword: Option<&str>, (line, column, kind): Fail) {
+        let span = self.span(line, column);
+        self.diags.push(Diagnostic {
+            span,
+            section: self.section.clone(),
+            keyword: keyword.map(str::to_string),
+            kind,
+            severity,
+        });
+    }
+
+    fn warn(&mut self, w: &Word<'_>, kind: DiagnosticKind) {
+        self.push(Severity::Warning, Some(&w.text), fail_at(w, kind));
+    }
+
+    /// Reports a failure as an error.
+    pub(crate) fn error(&mut self, keyword: Option<&str>, f: Fail) {
+        self.push(Severity::Error, keyword, f);
+    }
+
+    /// Records an IO failure for `file`.
+    pub(crate) fn io_error(&mut self, file: &str, message: String) {
+        self.file = Arc::from(file);
+        self.section = None;
+        self.error(None, (0, 0, DiagnosticKind::Io(message)));
+    }
+
+    /// Runs both passes over one file's text.
+    pub(crate) fn add_file(
+        &mut self,
+        name: &str,
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) {
+        self.file = Arc::from(name);
+        self.section = None;
+        let lexed = lex(text, env);
+        for (line, col, kind) in lexed.errors.iter().cloned() {
+            self.error(None, (line, col, kind));
+        }
+        let mut cur = Current::None;
+        for line in &lexed.lines {
+            let words = lexed.line_words(line);
+            let Some(first) = words.first() else { continue };
+            if keywords::SECTIONS.contains(&&*first.text) {
+                self.close(std::mem::replace(&mut cur, Current::Skip));
+                cur = self.open(words);
+                continue;
+            }
+            match &mut cur {
+                Current::None => {
+                    self.error(
+                        Some(&first.text),
+                        fail_at(first, DiagnosticKind::OutOfSection(first.text.to_string())),
+                    );
+                }
+                Current::Skip => {}
+                Current::Global => {
+                    if let Err(f) = self.global_line(words) {
+                        self.error(Some(&first.text), f);
+                    }
+                }
+                Current::Userlist(u) => {
+                    let mut u = std::mem::replace(
+                        u,
+                        Userlist {
+                            name: Spanned::default(),
+                            groups: Vec::new(),
+                            users: Vec::new(),
+                        },
+                    );
+                    if let Err(f) = self.userlist_line(&mut u, words) {
+                        self.error(Some(&first.text), f);
+                    }
+                    cur = Current::Userlist(u);
+                }
+                Current::Proxy(pb) => {
+                    if let Err(f) = self.proxy_line(pb, words) {
+                        self.error(Some(&first.text), f);
+                    }
+                }
+            }
+        }
+        self.close(cur);
+        self.section = None;
+    }
+
+    fn open(&mut self, words: &[Word<'_>]) -> Current {
+        let Some(head) = words.first() else {
+            return Current::None;
+        };
+        let kind = match &*head.text {
+            "global" => SectionKind::Global,
+            "defaults" => SectionKind::Defaults,
+            "frontend" => SectionKind::Frontend,
+            "backend" => SectionKind::Backend,
+            "listen" => SectionKind::Listen,
+            "userlist" => SectionKind::Userlist,
+            "resolvers" => SectionKind::Resolvers,
+            "peers" => SectionKind::Peers,
+            other => SectionKind::Other(
+                keywords::SECTIONS
+                    .iter()
+                    .copied()
+                    .find(|s| *s == other)
+                    .unwrap_or("unknown"),
+            ),
+        };
+        let name = words.get(1).map(|w| w.text.to_string());
+        self.section = Some(SectionRef {
+            kind,
+            name: name.clone(),
+        });
+        match kind {
+            SectionKind::Global => {
+                if let Some(w) = words.get(1) {
+                    self.error(Some("global"), invalid(w, "global", "takes no argument"));
+                }
+                Current::Global
+            }
+            SectionKind::Defaults
+            | SectionKind::Frontend
+            | SectionKind::Backend
+            | SectionKind::Listen => match self.open_proxy(kind, words) {
+                Ok(pb) => Current::Proxy(Box::new(pb)),
+                Err(f) => {
+                    self.error(Some(&head.text), f);
+                    Current::Skip
+                }
+            },
+            SectionKind::Userlist => {
+                let Some(n) = words.get(1) else {
+                    self.error(Some("userlist"), missing(head, "userlist", "a name"));
+                    return Current::Skip;
+                };
+                if self.config.userlists.iter().any(|u| u.name.value == n.text) {
+                    self.warn(
+                        head,
+                        DiagnosticKind::InvalidArgument {
+                            keyword: "userlist".into(),
+                            message: format!("ignoring duplicated userlist '{}'", n.text),
+                        },
+                    );
+                    return Current::Skip;
+                }
+                Current::Userlist(Userlist {
+                    name: Spanned::new(n.text.to_string(), self.wspan(head)),
+                    groups: Vec::new(),
+                    users: Vec::new(),
+                })
+            }
+            SectionKind::Resolvers | SectionKind::Peers | SectionKind::Other(_) => {
+                if words.get(1).is_none() && kind != SectionKind::Other("program") {
+                    let f = missing(head, &head.text, "a name");
+                    self.error(Some(&head.text), f);
+                } else {
+                    self.warn(head, DiagnosticKind::UnsupportedSection(kind.keyword()));
+                }
+                Current::Skip
+            }
+        }
+    }
+
+    fn open_proxy(&mut self, kind: SectionKind, words: &[Word<'_>]) -> R<ProxyBuild> {
+        let head = words
+            .first()
+            .ok_or_else(|| (0, 0, DiagnosticKind::OutOfSection(String::new())))?;
+        let pkind = match kind {
+            SectionKind::Defaults => ProxyKind::Defaults,
+            SectionKind::Frontend => ProxyKind::Frontend,
+            SectionKind::Backend => ProxyKind::Backend,
+            _ => ProxyKind::Listen,
+        };
+        let mut rest = words.get(1..).unwrap_or(&[]);
+        let mut name = String::new();
+        if let Some(n) = rest
+            .first()
+            .filter(|w| w.text != "from" || pkind != ProxyKind::Defaults)
+        {
+            name = n.text.to_string();
+            rest = rest.get(1..).unwrap_or(&[]);
+        }
+        if pkind != ProxyKind::Defaults && name.is_empty() {
+            return Err(missing(head, &head.text, "a name"));
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+        {
+            let at = words.get(1).unwrap_or(head);
+            return Err(invalid(
+                at,
+                &head.text,
+                format!(
+                    "character '{bad}' is not permitted in {} name '{name}'",
+                    head.text
+                ),
+            ));
+        }
+        let mut defaults = self.last_defaults;
+        match rest {
+            [] => {}
+            [f, d] if f.text == "from" => {
+                let found = self
+                    .config
+                    .defaults
+                    .iter()
+                    .rposition(|p| p.name.value == d.text && !d.text.is_empty());
+                match found {
+                    Some(i) => defaults = Some(i),
+                    None => {
+                        return Err(fail_at(
+                            d,
+                            DiagnosticKind::UnknownDefaults {
+                                name: d.text.to_string(),
+                                proxy: format!("{} '{}'", head.text, name),
+                            },
+                        ));
+                    }
+                }
+            }
+            [f] if f.text == "from" => return Err(missing(f, "from", "a defaults section name")),
+            [w, ..] => {
+                return Err(invalid(
+                    w,
+                    &head.text,
+                    format!("unexpected '{}' after the name", w.text),
+                ));
+            }
+        }
+        if pkind != ProxyKind::Defaults {
+            let caps = |k: ProxyKind| (u8::from(k.is_frontend())) | (u8::from(k.is_backend()) << 1);
+            if let Some(other) = self
+                .config
+                .proxies
+                .iter()
+                .find(|p| p.name.value == name && caps(p.kind) & caps(pkind) != 0)
+            {
+                return Err(fail_at(
+                    head,
+                    DiagnosticKind::DuplicateName {
+                        kind: pkind.keyword(),
+                        name,
+                        other_kind: if other.kind == pkind {
+                            other.kind.keyword()
+                        } else {
+                            "proxy"
+                        },
+                        other: other.name.span.clone(),
+                    },
+                ));
+            }
+        }
+        let span = self.wspan(head);
+        let mut p = Proxy::new(pkind, Spanned::new(name.clone(), span));
+        if let Some(d) = defaults.and_then(|i| self.config.defaults.get(i)) {
+            inherit(&mut p, d);
+            p.defaults = defaults;
+        }
+        Ok(ProxyBuild {
+            p,
+            named_defaults: pkind == ProxyKind::Defaults && !name.is_empty(),
+            own_stats: false,
+            own_http_checks: false,
+        })
+    }
+
+    fn close(&mut self, cur: Current) {
+        match cur {
+            Current::Proxy(pb) => {
+                let p = pb.p;
+                if p.kind == ProxyKind::Defaults {
+                    self.config.defaults.push(p);
+                    self.last_defaults = Some(self.config.defaults.len() - 1);
+                } else {
+                    self.config.proxies.push(p);
+                }
+            }
+            Current::Userlist(u) => self.config.userlists.push(u),
+            Current::None | Current::Global | Current::Skip => {}
+        }
+    }
+
+    /// Finishes loading: cross-reference checks, then the verdict.
+    pub(crate) fn finish(mut self) -> Result<crate::Loaded, crate::Errors> {
+        self.section = None;
+        let mut missing = Vec::new();
+        for p in self.config.frontends() {
+            let wanted = p
+                .use_backends
+                .iter()
+                .map(|u| ("use_backend", &u.value.backend, &u.span))
+                .chain(
+                    p.default_backend
+                        .iter()
+                        .map(|d| ("default_backend", &d.value, &d.span)),
+                );
+            for (keyword, name, span) in wanted {
+                // A name with a sample expression is resolved per request.
+                if name.contains("%[") || self.config.backend(name).is_some() {
+                    continue;
+                }
+                missing.push(Diagnostic {
+                    span: span.clone(),
+                    section: Some(SectionRef {
+                        kind: if p.kind == ProxyKind::Listen {
+                            SectionKind::Listen
+                        } else {
+                            SectionKind::Frontend
+                        },
+                        name: Some(p.name.value.clone()),
+                    }),
+                    keyword: Some(keyword.to_string()),
+                    kind: DiagnosticKind::UnknownBackend {
+                        keyword,
+                        name: name.clone(),
+                    },
+                    severity: Severity::Error,
+                });
+            }
+        }
+        self.diags.extend(missing);
+        if self.diags.iter().any(|d| d.severity == Severity::Error) {
+            Err(crate::Errors {
+                diagnostics: self.diags,
+            })
+        } else {
+            Ok(crate::Loaded {
+                config: self.config,
+                warnings: self.diags,
+            })
+        }
+    }
+
+    fn global_line(&mut self, words: &[Word<'_>]) -> R {
+        let Some((kw, args)) = words.split_first() else {
+            return Ok(());
+        };
+        let name = &*kw.text;
+        let span = self.wspan(kw);
+        let status = keywords::GLOBAL
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, s)| *s)
+            .or_else(|| name.starts_with("tune.").then_some(Status::Ignored));
+        let one = |what: &str| only_arg(args, kw, what);
+        match status {
+            None => {
+                let hint = keywords::nearest(name, keywords::GLOBAL.iter().map(|k| k.0));
+                return Err(fail_at(
+                    kw,
+                    DiagnosticKind::UnknownKeyword {
+                        keyword: name.to_string(),
+                        section: "global",
+                        suggestion: hint,
+                    },
+                ));
+            }
+            Some(Status::Rejected) => {
+                return Err(fail_at(
+                    kw,
+                    DiagnosticKind::NotAllowed {
+                        keyword: name.to_string(),
+                        place: "HAProxy 2.6 (removed keyword)".into(),
+                    },
+                ));
+            }
+            Some(Status::Ignored) => {
+                self.warn(kw, DiagnosticKind::NotImplemented(name.to_string()));
+                self.config
+                    .global
+                    .ignored
+                    .push(Spanned::new(strings(words), span));
+                return Ok(());
+            }
+            Some(Status::Supported) => {}
+        }
+        let g = &mut self.config.global;
+        match name {
+            "log" => {
+                let l = parse_log(kw, args)?;
+                if l == Log::Global {
+                    return Err(invalid(kw, "log", "'log global' is only valid in proxies"));
+                }
+                g.logs.push(Spanned::new(l, span));
+            }
+            "chroot" => {
+                g.chroot = Some(Spanned::new(
+                    PathBuf::from(&*one("a directory")?.text),
+                    span,
+                ))
+            }
+            "pidfile" => {
+                g.pidfile = Some(Spanned::new(
+                    PathBuf::from(&*one("a file name")?.text),
+                    span,
+                ))
+            }
+            "maxconn" => g.maxconn = Some(Spanned::new(number(one("a number")?, name)?, span)),
+            "nbthread" => g.nbthread = Some(Spanned::new(positive(one("a number")?, name)?, span)),
+            "user" => g.user = Some(Spanned::new(one("a user name")?.text.to_string(), span)),
+            "group" => g.group = Some(Spanned::new(one("a group name")?.text.to_string(), span)),
+            "daemon" => {
+                if let Some(x) = args.first() {
+                    return Err(invalid(x, name, "takes no argument"));
+                }
+                g.daemon = Some(Spanned::new((), span));
+            }
+            "stats" => {
+                let sub = arg(
+                    args,
+                    0,
+                    kw,
+                    "'socket', 'timeout', 'maxconn' or 'bind-process'",
+                )?;
+                match &*sub.text {
+                    "socket" => {
+                        let a = arg(args, 1, sub, "an address")?;
+                        let address = parse_bind_address(&a.text)
+                            .map_err(|r| bad_address(a, "stats socket", &a.text, r))?;
+                        let (options, mode, level) =
+                            parse_bind_options("stats socket", args.get(2..).unwrap_or(&[]))?;
+                        self.config.global.stats_sockets.push(Spanned::new(
+                            StatsSocket {
+                                address,
+                                mode,
+                                level,
+                                options,
+                            },
+                            span,
+                        ));
+                    }
+                    "timeout" => {
+                        let v = arg(args, 1, sub, "a time value")?;
+                        self.config.global.stats_timeout =
+                            Some(Spanned::new(duration(v, "stats timeout")?, span));
+                    }
+                    "maxconn" | "bind-process" => {
+                        self.warn(
+                            sub,
+                            DiagnosticKind::NotImplemented(format!("stats {}", sub.text)),
+                        );
+                        self.config
+                            .global
+                            .ignored
+                            .push(Spanned::new(strings(words), span));
+                    }
+                    other => {
+                        return Err(invalid(
+                            sub,
+                            "stats",
+                            format!(
+                                "unknown argument '{other}' in 'global' section, expects 'socket', 'timeout', 'maxconn' or 'bind-process'"
+                            ),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn userlist_line(&mut self, u: &mut Userlist, words: &[Word<'_>]) -> R {
+        let Some((kw, args)) = words.split_first() else {
+            return Ok(());
+        };
+        let span = self.wspan(kw);
+        let list = |w: &Word<'_>| -> Vec<String> {
+            w.text
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        match &*kw.text {
+            "group" => {
+                let n = arg(args, 0, kw, "a group name")?;
+                let mut g = Group {
+                    name: n.text.to_string(),
+                    users: Vec::new(),
+                };
+                match args.get(1..).unwrap_or(&[]) {
+                    [] => {}
+                    [k, v] if k.text == "users" => g.users = list(v),
+                    [x, ..] => {
+                        return Err(invalid(
+                            x,
+                            "group",
+                            format!("unexpected '{}', expects 'users'", x.text),
+                        ));
+                    }
+                }
+                u.groups.push(Spanned::new(g, span));
+            }
+            "user" => {
+                let n = arg(args, 0, kw, "a user name")?;
+                let mut password = None;
+                let mut groups = Vec::new();
+                let mut i = 1;
+                while let Some(w) = args.get(i) {
+                    let v = arg(args, i + 1, w, "an argument")?;
+                    match &*w.text {
+                        "password" => password = Some(Password::Hashed(v.text.to_string())),
+                        "insecure-password" => {
+                            password = Some(Password::Insecure(v.text.to_string()))
+                        }
+                        "groups" => groups = list(v),
+                        other => {
+                            return Err(invalid(
+                                w,
+                                "user",
+                                format!(
+                                    "unexpected '{other}', expects 'password', 'insecure-password' or 'groups'"
+                                ),
+                            ));
+                        }
+                    }
+                    i += 2;
+                }
+                let password = password
+                    .ok_or_else(|| missing(kw, "user", "'password' or 'insecure-password'"))?;
+                u.users.push(Spanned::new(
+                    User {
+                        name: n.text.to_string(),
+                        password,
+                        groups,
+                    },
+                    span,
+                ));
+            }
+            other => {
+                let hint = keywords::nearest(other, ["user", "group"].into_iter());
+                return Err(fail_at(
+                    kw,
+                    DiagnosticKind::UnknownKeyword {
+                        keyword: other.to_string(),
+                        section: "userlist",
+                        suggestion: hint,
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a keyword's capability; `Ok(false)` means ignored with a warning.
+    fn capability(&mut self, pb: &ProxyBuild, kw: &Word<'_>, label: &str, caps: u8) -> R<bool> {
+        let kind = pb.p.kind;
+        if kind == ProxyKind::Defaults {
+            if caps & DEF != 0 {
+                return Ok(true);
+            }
+            if caps & NAMED_DEF != 0 {
+                if pb.named_defaults {
+                    self.warn(
+                        kw,
+                        DiagnosticKind::NotImplemented(format!("{label} in 'defaults'")),
+                    );
+                    return Ok(false);
+                }
+                return Err(fail_at(
+                    kw,
+                    DiagnosticKind::NotAllowed {
+                        keyword: label.to_string(),
+                        place: "anonymous 'defaults' section".into(),
+                    },
+                ));
+            }
+            return Err(fail_at(
+                kw,
+                DiagnosticKind::NotAllowed {
+                    keyword: label.to_string(),
+                    place: "'defaults' section".into(),
+                },
+            ));
+        }
+        let ok = (kind.is_frontend() && caps & FE != 0) || (kind.is_backend() && caps & BE != 0);
+        if ok {
+            return Ok(true);
+        }
+        let capability = if caps & FE != 0 {
+            "frontend"
+        } else {
+            "backend"
+        };
+        let proxy = format!("{} '{}'", kind.keyword(), pb.p.name.value);
+        if caps & STRICT != 0 {
+            return Err(fail_at(
+                kw,
+                DiagnosticKind::NotAllowed {
+                    keyword: label.to_string(),
+                    place: format!("{proxy}, which has no {capability} capability"),
+                },
+            ));
+        }
+        self.warn(
+            kw,
+            DiagnosticKind::IgnoredCapability {
+                keyword: label.to_string(),
+                proxy,
+                capability,
+            },
+        );
+        Ok(false)
+    }
+
+    fn condition(&self, pb: &ProxyBuild, words: &[Word<'_>]) -> R<Option<Condition>> {
+        let Some(first) = words.first() else {
+            return Ok(None);
+        };
+        let c = Condition::parse(&strings(words))
+            .map_err(|e| fail_at(first, DiagnosticKind::Acl(e)))?;
+        for alt in &c.alternatives {
+            for t in alt {
+                match &t.acl {
+                    AclRef::Named(n) => {
+                        let declared = proxy_acl::is_predefined(n)
+                            || pb.p.acls.iter().any(|a| a.value.name == *n);
+                        if !declared {
+                            let at = words
+                                .iter()
+                                .find(|w| w.text.trim_start_matches('!') == n.as_str())
+                                .unwrap_or(first);
+                            return Err(fail_at(at, DiagnosticKind::UnknownAcl(n.clone())));
+                        }
+                    }
+                    AclRef::Anonymous(ws) => {
+                        AclExpr::parse(ws).map_err(|e| fail_at(first, DiagnosticKind::Acl(e)))?;
+                    }
+                }
+            }
+        }
+        Ok(Some(c))
+    }
+
+    fn proxy_line(&mut self, pb: &mut ProxyBuild, words: &[Word<'_>]) -> R {
+        let Some((mut kw, mut args)) = words.split_first() else {
+            return Ok(());
+        };
+        let mut negated = false;
+        if kw.text == "no" || kw.text == "default" {
+            let (k, a) = args
+                .split_first()
+                .ok_or_else(|| missing(kw, &kw.text, "a keyword"))?;
+            if k.text != "option" && k.text != "log" {
+                return Err(invalid(
+                    k,
+                    &kw.text,
+                    format!("'{} {}' is not supported", kw.text, k.text),
+                ));
+            }
+            if kw.text == "default" {
+                return Err(fail_at(
+                    kw,
+                    DiagnosticKind::NotImplemented(format!("default {}", k.text)),
+                ));
+            }
+            negated = true;
+            kw = k;
+            args = a;
+        }
+        let name = &*kw.text;
+        let span = self.wspan(kw);
+        let Some(&(_, caps, status)) = keywords::PROXY.iter().find(|(k, _, _)| *k == name) else {
+            let hint = keywords::nearest(name, keywords::PROXY.iter().map(|k| k.0));
+            return Err(fail_at(
+                kw,
+                DiagnosticKind::UnknownKeyword {
+                    keyword: name.to_string(),
+                    section: pb.p.kind.keyword(),
+                    suggestion: hint,
+                },
+            ));
+        };
+        if status == Status::Rejected {
+            return Err(fail_at(
+                kw,
+                DiagnosticKind::NotAllowed {
+                    keyword: name.to_string(),
+                    place: "HAProxy 2.6 (removed keyword)".into(),
+                },
+            ));
+        }
+        // `option` and `timeout` check capability per option / kind below.
+        if name != "option" && name != "timeout" && !self.capability(pb, kw, name, caps)? {
+            return Ok(());
+        }
+        if status == Status::Ignored {
+            self.warn(kw, DiagnosticKind::NotImplemented(name.to_string()));
+            pb.p.ignored.push(Spanned::new(strings(words), span));
+            return Ok(());
+        }
+        let one = |what: &str| only_arg(args, kw, what);
+        let p = &mut pb.p;
+        match name {
+            "mode" => {
+                let a = one("'tcp', 'http' or 'health'")?;
+                let m = match &*a.text {
+                    "tcp" => Mode::Tcp,
+                    "http" => Mode::Http,
+                    "health" => Mode::Health,
+                    _ => return Err(invalid(a, "mode", "expects 'tcp', 'http' or 'health'")),
+                };
+                p.mode = Some(Spanned::new(m, span));
+            }
+            "log" if negated => {
+                if let Some(x) = args.first() {
+                    return Err(invalid(x, "no log", "takes no argument"));
+                }
+                p.logs.clear();
+            }
+            "log" => {
+                let l = parse_log(kw, args)?;
+                p.logs.push(Spanned::new(l, span));
+            }
+            "option" => {
+                let (o, rest) = args
+                    .split_first()
+                    .ok_or_else(|| missing(kw, "option", "an option name"))?;
+                let oname = &*o.text;
+                let Some(&(_, ocaps, ostatus)) =
+                    keywords::OPTIONS.iter().find(|(k, _, _)| *k == oname)
+                else {
+                    let hint = keywords::nearest(oname, keywords::OPTIONS.iter().map(|k| k.0));
+                    return Err(fail_at(
+                        o,
+                        DiagnosticKind::UnknownKeyword {
+                            keyword: format!("option {oname}"),
+                            section: pb.p.kind.keyword(),
+                            suggestion: hint,
+                        },
+                    ));
+                };
+                let kind = parse_option(o, if negated { &[] } else { rest })?;
+                if negated && let Some(x) = rest.first() {
+                    return Err(invalid(
+                        x,
+                        &format!("no option {oname}"),
+                        "takes no argument",
+                    ));
+                }
+                if !self.capability(pb, o, oname, ocaps)? {
+                    return Ok(());
+                }
+                if ostatus == Status::Ignored {
+                    self.warn(o, DiagnosticKind::NotImplemented(format!("option {oname}")));
+                }
+                pb.p.set_option(Spanned::new(ProxyOption { negated, kind }, span));
+            }
+            "retries" => p.retries = Some(Spanned::new(number(one("a number")?, name)?, span)),
+            "maxconn" => p.maxconn = Some(Spanned::new(number(one("a number")?, name)?, span)),
+            "timeout" => {
+                let k = arg(args, 0, kw, "a timeout kind")?;
+                let Some(&(_, tk)) = TimeoutKind::ALL.iter().find(|(n, _)| *n == k.text) else {
+                    let hint = keywords::nearest(&k.text, TimeoutKind::ALL.iter().map(|t| t.0));
+                    return Err(invalid(
+                        k,
+                        "timeout",
+                        format!(
+                            "unknown timeout '{}'{}",
+                            k.text,
+                            hint.map(|h| format!("; did you mean '{h}'?"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                };
+                let label = format!("timeout {}", k.text);
+                let v = arg(args, 1, k, "a time value")?;
+                if let Some(x) = args.get(2) {
+                    return Err(invalid(x, &label, format!("unexpected '{}'", x.text)));
+                }
+                let d = duration(v, &label)?;
+                let caps = DEF | if tk.is_frontend_side() { FE } else { BE };
+                if self.capability(pb, k, &label, caps)? {
+                    pb.p.timeouts.insert(tk, Spanned::new(d, span));
+                }
+            }
+            "bind" => {
+                let a = arg(args, 0, kw, "an address")?;
+                let mut addresses = Vec::new();
+                for part in a.text.split(',') {
+                    addresses.push(
+                        parse_bind_address(part).map_err(|r| bad_address(a, "bind", part, r))?,
+                    );
+                }
+                let (options, mode, level) =
+                    parse_bind_options("bind", args.get(1..).unwrap_or(&[]))?;
+                if mode.is_some() || level.is_some() {
+                    self.warn(
+                        kw,
+                        DiagnosticKind::NotImplemented(
+                            "bind mode/level outside stats socket".into(),
+                        ),
+                    );
+                }
+                pb.p.binds
+                    .push(Spanned::new(Bind { addresses, options }, span));
+            }
+            "stats" => {
+                let s = self.parse_stats(pb, kw, args)?;
+                if !pb.own_stats {
+                    pb.p.stats.clear();
+                    pb.own_stats = true;
+                }
+                pb.p.stats.push(Spanned::new(s, span));
+            }
+            "capture" => {
+                let w = arg(args, 0, kw, "'request', 'response' or 'cookie'")?;
+                let request = match &*w.text {
+                    "request" => true,
+                    "response" => false,
+                    "cookie" => {
+                        self.warn(w, DiagnosticKind::NotImplemented("capture cookie".into()));
+                        pb.p.ignored.push(Spanned::new(strings(words), span));
+                        return Ok(());
+                    }
+                    _ => {
+                        return Err(invalid(
+                            w,
+                            "capture",
+                            "expects 'request', 'response' or 'cookie'",
+                        ));
+                    }
+                };
+                let h = arg(args, 1, w, "'header'")?;
+                if h.text != "header" {
+                    return Err(invalid(h, "capture", "expects 'header'"));
+                }
+                let n = arg(args, 2, h, "a header name")?;
+                let l = arg(args, 3, n, "'len' and a length")?;
+                if l.text != "len" {
+                    return Err(invalid(l, "capture", "expects 'len'"));
+                }
+                let v = arg(args, 4, l, "a length")?;
+                let len = positive(v, "capture len")?;
+                if let Some(x) = args.get(5) {
+                    return Err(invalid(x, "capture", format!("unexpected '{}'", x.text)));
+                }
+                pb.p.captures.push(Spanned::new(
+                    Capture {
+                        request,
+                        header: n.text.to_string(),
+                        len,
+                    },
+                    span,
+                ));
+            }
+            "acl" => {
+                let n = arg(args, 0, kw, "an ACL name and an expression")?;
+                if let Some(c) = n
+                    .text
+                    .chars()
+                    .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+                {
+                    return Err(invalid(
+                        n,
+                        "acl",
+                        format!("character '{c}' is not permitted in acl name '{}'", n.text),
+                    ));
+                }
+                if proxy_acl::is_predefined(&n.text) {
+                    self.warn(
+                        n,
+                        DiagnosticKind::InvalidArgument {
+                            keyword: "acl".into(),
+                            message: format!(
+                                "acl name '{}' will never match: it is a predefined ACL",
+                                n.text
+                            ),
+                        },
+                    );
+                }
+                let rest = args.get(1..).unwrap_or(&[]);
+                let first = rest
+                    .first()
+                    .ok_or_else(|| missing(n, "acl", "a criterion"))?;
+                let expr = AclExpr::parse(&strings(rest))
+                    .map_err(|e| fail_at(first, DiagnosticKind::Acl(e)))?;
+                p.acls.push(Spanned::new(
+                    Acl {
+                        name: n.text.to_string(),
+                        expr,
+                    },
+                    span,
+                ));
+            }
+            "use_backend" => {
+                let (b, cond) = args
+                    .split_first()
+                    .ok_or_else(|| missing(kw, name, "a backend name"))?;
+                let (extra, cond) = split_condition(cond);
+                if let Some(x) = extra.first() {
+                    return Err(invalid(
+                        x,
+                        name,
+                        format!(
+                            "expects 'if' or 'unless' after the backend name, found '{}'",
+                            x.text
+                        ),
+                    ));
+                }
+                let condition = self.condition(pb, cond)?;
+                pb.p.use_backends.push(Spanned::new(
+                    UseBackend {
+                        backend: b.text.to_string(),
+                        condition,
+                    },
+                    span,
+                ));
+            }
+            "default_backend" => {
+                let b = one("a backend name")?;
+                pb.p.default_backend = Some(Spanned::new(b.text.to_string(), span));
+            }
+            "balance" => p.balance = Some(Spanned::new(parse_balance(kw, args)?, span)),
+            "hash-type" => p.hash_type = Some(Spanned::new(parse_hash_type(kw, args)?, span)),
+            "cookie" => {
+                let (n, rest) = args
+                    .split_first()
+                    .ok_or_else(|| missing(kw, name, "a cookie name"))?;
+                const OPTS: &[&str] = &[
+                    "rewrite", "insert", "prefix", "indirect", "nocache", "postonly", "preserve",
+                    "httponly", "secure", "domain", "maxidle", "maxlife", "dynamic", "attr",
+                ];
+                let mut i = 0;
+                while let Some(w) = rest.get(i) {
+                    if !OPTS.contains(&&*w.text) {
+                        let hint = keywords::nearest(&w.text, OPTS.iter().copied());
+                        return Err(fail_at(
+                            w,
+                            DiagnosticKind::UnknownKeyword {
+                                keyword: w.text.to_string(),
+                                section: "cookie",
+                                suggestion: hint,
+                            },
+                        ));
+                    }
+                    if matches!(&*w.text, "domain" | "maxidle" | "maxlife" | "attr") {
+                        let v = arg(rest, i + 1, w, "an argument")?;
+                        if w.text == "maxidle" || w.text == "maxlife" {
+                            duration(v, &w.text)?;
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                p.cookie = Some(Spanned::new(
+                    Cookie {
+                        name: n.text.to_string(),
+                        options: strings(rest),
+                    },
+                    span,
+                ));
+            }
+            "default-server" => {
+                let o = parse_server_options(args)?;
+                self.warn_server_other(&o, kw);
+                pb.p.default_server.merge(&o);
+            }
+            "server" => {
+                let n = arg(args, 0, kw, "a server name and an address")?;
+                let a = arg(args, 1, n, "an address")?;
+                let address = parse_server_address(&a.text)
+                    .map_err(|r| bad_address(a, "server", &a.text, r))?;
+                let options = parse_server_options(args.get(2..).unwrap_or(&[]))?;
+                if let Some(prev) = p.servers.iter().find(|s| s.value.name == n.text) {
+                    let at = prev.span.clone();
+                    return Err(invalid(
+                        n,
+                        "server",
+                        format!("server name '{}' already used at {at}", n.text),
+                    ));
+                }
+                self.warn_server_other(&options, kw);
+                pb.p.servers.push(Spanned::new(
+                    Server {
+                        name: n.text.to_string(),
+                        address,
+                        options,
+                    },
+                    span,
+                ));
+            }
+            "http-request" | "http-response" => {
+                let (action, cond) = split_condition(args);
+                let action = parse_http_action(name, action, kw)?;
+                let condition = self.condition(pb, cond)?;
+                let rule = Spanned::new(HttpRule { action, condition }, span);
+                if name == "http-request" {
+                    pb.p.http_request.push(rule);
+                } else {
+                    pb.p.http_response.push(rule);
+                }
+            }
+            "http-check" => {
+                arg(args, 0, kw, "an action")?;
+                if !pb.own_http_checks {
+                    pb.p.http_checks.clear();
+                    pb.own_http_checks = true;
+                }
+                pb.p.http_checks.push(Spanned::new(strings(args), span));
+            }
+            "errorfile" => {
+                let c = arg(args, 0, kw, "a status code and a file")?;
+                let f = arg(args, 1, c, "a file")?;
+                let code: u16 = number(c, "errorfile")?;
+                const CODES: &[u16] = &[
+                    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503,
+                    504,
+                ];
+                if !CODES.contains(&code) {
+                    return Err(invalid(
+                        c,
+                        "errorfile",
+                        format!("status code {code} not handled"),
+                    ));
+                }
+                p.errorfiles
+                    .insert(code, Spanned::new(PathBuf::from(&*f.text), span));
+            }
+            _ => {
+                // Every supported proxy keyword has a branch above; the table
+                // and this match are kept in step by the manual test.
+                return Err(fail_at(
+                    kw,
+                    DiagnosticKind::NotImplemented(name.to_string()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn warn_server_other(&mut self, o: &ServerOptions, kw: &Word<'_>) {
+        for (n, _) in &o.other {
+            self.warn(
+                kw,
+                DiagnosticKind::NotImplemented(format!("server option '{n}'")),
+            );
+        }
+    }
+
+    fn parse_stats(&mut self, pb: &ProxyBuild, kw: &Word<'_>, args: &[Word<'_>]) -> R<Stats> {
+        let sub = arg(args, 0, kw, "a stats keyword")?;
+        let rest = args.get(1..).unwrap_or(&[]);
+        let label = format!("stats {}", sub.text);
+        let none = |s: Stats| -> R<Stats> {
+            match rest.first() {
+                Some(x) => Err(invalid(x, &label, "takes no argument")),
+                None => Ok(s),
+            }
+        };
+        let one = |what: &str| -> R<String> {
+            let a = arg(rest, 0, sub, what)?;
+            if let Some(x) = rest.get(1) {
+                return Err(invalid(x, &label, format!("unexpected '{}'", x.text)));
+            }
+            Ok(a.text.to_string())
+        };
+        match &*sub.text {
+            "enable" => none(Stats::Enable),
+            "hide-version" => none(Stats::HideVersion),
+            "show-legends" => none(Stats::ShowLegends),
+            "uri" => Ok(Stats::Uri(one("a URI prefix")?)),
+            "realm" => Ok(Stats::Realm(one("a realm")?)),
+            "scope" => Ok(Stats::Scope(one("a proxy name")?)),
+            "refresh" => {
+                let v = arg(rest, 0, sub, "a delay")?;
+                Ok(Stats::Refresh(duration(v, &label)?))
+            }
+            "show-node" | "show-desc" => {
+                if let Some(x) = rest.get(1) {
+                    return Err(invalid(x, &label, format!("unexpected '{}'", x.text)));
+                }
+                let v = rest.first().map(|w| w.text.to_string());
+                Ok(if sub.text == "show-node" {
+                    Stats::ShowNode(v)
+                } else {
+                    Stats::ShowDesc(v)
+                })
+            }
+            "auth" => {
+                let a = one("'user:password'")?;
+                let (user, password) = a
+                    .split_once(':')
+                    .ok_or_else(|| invalid(sub, "stats auth", "expects 'user:password'"))?;
+                Ok(Stats::Auth {
+                    user: user.to_string(),
+                    password: password.to_string(),
+                })
+            }
+            "admin" => {
+                if pb.p.kind == ProxyKind::Defaults {
+                    return Err(fail_at(
+                        sub,
+                        DiagnosticKind::NotAllowed {
+                            keyword: "stats admin".into(),
+                            place: "'defaults' section".into(),
+                        },
+                    ));
+                }
+                if rest.is_empty() {
+                    return Err(missing(
+                        sub,
+                        "stats admin",
+                        "'if' or 'unless' followed by a condition",
+                    ));
+                }
+                let c = self.condition(pb, rest)?;
+                c.map(Stats::Admin)
+                    .ok_or_else(|| missing(sub, "stats admin", "a condition"))
+            }
+            "socket" => Err(fail_at(
+                sub,
+                DiagnosticKind::NotAllowed {
+                    keyword: "stats socket".into(),
+                    place: format!("'{}' section (only in 'global')", pb.p.kind.keyword()),
+                },
+            )),
+            other => {
+                const SUBS: &[&str] = &[
+                    "enable",
+                    "hide-version",
+                    "show-legends",
+                    "uri",
+                    "realm",
+                    "scope",
+                    "refresh",
+                    "show-node",
+                    "show-desc",
+                    "auth",
+                    "admin",
+                ];
+                let hint = keywords::nearest(other, SUBS.iter().copied());
+                Err(fail_at(
+                    sub,
+                    DiagnosticKind::UnknownKeyword {
+                        keyword: label.clone(),
+                        section: pb.p.kind.keyword(),
+                        suggestion: hint.map(|_| "stats"),
+                    },
+                ))
+            }
+        }
+    }
+}
+
+/// Copies into `p` what a proxy of its kind inherits from `d`.
+pub(crate) fn inherit(p: &mut Proxy, d: &Proxy) {
+    let fe = p.kind.is_frontend();
+    let be = p.kind.is_backend();
+    p.mode.clone_from(&d.mode);
+    p.logs.clone_from(&d.logs);
+    p.options = d
+        .options
+        .iter()
+        .filter(|o| option_applies(p.kind, o.value.kind.name()))
+        .cloned()
+        .collect();
+    p.timeouts = d
+        .timeouts
+        .iter()
+        .filter(|(k, _)| if k.is_frontend_side() { fe } else { be })
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    p.stats.clone_from(&d.stats);
+    p.errorfiles.clone_from(&d.errorfiles);
+    if fe {
+        p.maxconn.clone_from(&d.maxconn);
+        p.default_backend.clone_from(&d.default_backend);
+    }
+    if be {
+        p.retries.clone_from(&d.retries);
+        p.balance.clone_from(&d.balance);
+        p.hash_type.clone_from(&d.hash_type);
+        p.cookie.clone_from(&d.cookie);
+        p.default_server = d.default_server.clone();
+        p.http_checks.clone_from(&d.http_checks);
+    }
+}
+
+/// Whether option `name` has an effect in a proxy of `kind`.
+pub(crate) fn option_applies(kind: ProxyKind, name: &str) -> bool {
+    keywords::OPTIONS
+        .iter()
+        .find(|(k, _, _)| *k == name)
+        .is_some_and(|(_, caps, _)| {
+            kind == ProxyKind::Defaults
+                || (kind.is_frontend() && caps & FE != 0)
+                || (kind.is_backend() && caps & BE != 0)
+        })
+}
