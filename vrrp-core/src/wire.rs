@@ -449,7 +449,8 @@ impl AdvertRepr {
         })
     }
 
-    /// The address family of the addresses (IPv4 when there are none and for v2).
+    /// The address family of the addresses (IPv4 for v2, and when there are none; emitting
+    /// then takes the family of the [`IpPair`]).
     pub fn family(&self) -> Family {
         match (self.version, self.addresses.first()) {
             (Version::V3, Some(a)) => Family::of(a),
@@ -463,7 +464,11 @@ impl AdvertRepr {
     }
 
     fn check(&self, ips: &IpPair) -> Result<(u8, u8), WireError> {
-        let family = self.family();
+        // an advert without addresses takes its family from the carrying packet
+        let family = match (self.version, self.addresses.first()) {
+            (Version::V3, None) => ips.family()?,
+            _ => self.family(),
+        };
         if self.addresses.iter().any(|a| Family::of(a) != family) {
             return Err(WireError::FieldRange("addresses of mixed families"));
         }
