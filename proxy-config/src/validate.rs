@@ -2043,6 +2043,16 @@ impl Builder {
                 let b = one("a backend name")?;
                 pb.p.default_backend = Some(Spanned::new(b.text.to_string(), span));
             }
+            "balance" if args.is_empty() => {
+                // HAProxy accepts a bare `balance` and keeps the algorithm.
+                self.warn(
+                    kw,
+                    DiagnosticKind::MissingArgument {
+                        keyword: "balance".into(),
+                        expected: "an algorithm; the line is ignored".into(),
+                    },
+                );
+            }
             "balance" => p.balance = Some(Spanned::new(parse_balance(kw, args)?, span)),
             "hash-type" => p.hash_type = Some(Spanned::new(parse_hash_type(kw, args)?, span)),
             "cookie" => {
