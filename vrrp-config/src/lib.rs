@@ -244,3 +244,154 @@ pub fn config_test(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(body: &str) -> String {
+        format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n \
+             virtual_ipaddress {{\n  198.18.0.1\n }}\n{body}\n}}\n"
+        )
+    }
+
+    fn load(text: &str) -> Result<Loaded, Errors> {
+        parse_with_loader("t.conf", text, &NoIncludes)
+    }
+
+    #[test]
+    fn recovered_values_follow_keepalived() {
+        let l = load(&instance(
+            " priority 0\n state LEADER\n advert_int 1.5\n \
+             authentication {\n  auth_type PASS\n  auth_pass 123456789\n }",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let i = &l.config.instances[0];
+        assert_eq!(i.priority, 100);
+        assert_eq!(i.state, InitialState::Backup);
+        assert_eq!(i.advert_int, std::time::Duration::from_secs(2));
+        assert_eq!(
+            i.authentication.as_ref().map(|a| a.auth_pass.as_str()),
+            Some("12345678")
+        );
+        assert_eq!(l.warnings.len(), 4);
+        assert!(
+            l.warnings
+                .iter()
+                .all(|d| d.severity == Severity::Recoverable)
+        );
+        assert!(!l.passes_config_test());
+    }
+
+    #[test]
+    fn errors_name_file_line_and_keyword() {
+        let e = load(&instance(" priorty 100\n track_script {\n  nope\n }"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        let text = e.to_string();
+        assert!(
+            text.contains(
+                "t.conf:7:2: error: unknown keyword 'priorty' (did you mean 'priority'?)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("track script nope not found"), "{text}");
+    }
+
+    #[test]
+    fn vip_entries_parse_every_option() {
+        let l = load(
+            "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  \
+             10.0.0.1/24 brd 10.0.0.255 dev eth1 scope link label eth1:0\n  fe80::1\n }\n}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let v = &l.config.instances[0].virtual_ipaddress;
+        assert_eq!(v.len(), 1, "the IPv6 address is of the other family");
+        assert_eq!(v[0].prefix, 24);
+        assert_eq!(v[0].broadcast, "10.0.0.255".parse().ok());
+        assert_eq!(v[0].dev.as_deref(), Some("eth1"));
+        assert_eq!(v[0].scope, Some(Scope::Link));
+        assert_eq!(v[0].label.as_deref(), Some("eth1:0"));
+        assert_eq!(l.warnings.len(), 1);
+        for bad in [
+            "10.0.0.300",
+            "10.0.0.1/33",
+            "10.0.0.1 dev",
+            "10.0.0.1 no_track x",
+        ] {
+            let text = format!(
+                "vrrp_instance V {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n  {bad}\n }}\n}}\n"
+            );
+            assert!(load(&text).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn duplicate_vrid_needs_same_interface_and_family() {
+        let two = |if2: &str, vip2: &str| {
+            format!(
+                "vrrp_instance A {{\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n\
+                 vrrp_instance B {{\n interface {if2}\n virtual_router_id 5\n virtual_ipaddress {{\n {vip2}\n }}\n}}\n"
+            )
+        };
+        assert!(load(&two("eth0", "10.0.0.2")).is_err());
+        assert!(load(&two("eth1", "10.0.0.2")).is_ok());
+        assert!(load(&two("eth0", "2001:db8::2")).is_ok());
+    }
+
+    #[test]
+    fn ignored_and_rejected_keywords() {
+        let l = load(&instance(" debug 2")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(&l.warnings[0].problem, Problem::Ignored { keyword } if keyword == "debug")
+        );
+        assert!(l.passes_config_test());
+        let e = load(&instance(" use_vmac"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert!(
+            matches!(&e.errors[0].problem, Problem::Unsupported { keyword } if keyword == "use_vmac")
+        );
+    }
+
+    #[test]
+    fn sync_groups_check_members() {
+        let text = format!(
+            "{}vrrp_sync_group G {{\n group {{\n  VI_1\n  VI_9\n }}\n}}\n",
+            instance("")
+        );
+        let e = load(&text).err().unwrap_or_else(|| panic!("should fail"));
+        assert!(e.to_string().contains("VI_9"), "{e}");
+    }
+
+    #[test]
+    fn instance_needs_interface_and_vrid() {
+        let e = load("vrrp_instance V {\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n")
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        let text = e.to_string();
+        assert!(
+            text.contains("no interface set") && text.contains("virtual router id must be set"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn interface_check_reports_each_place() {
+        let l = load(&instance(" track_interface {\n  eth7 weight 5\n }"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(l.config.instances[0].track_interface[0].weight, Some(5));
+        let d = l.config.check_interfaces(|n| n == "eth0");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].origin.line, 8);
+        let d = l.config.check_host_interfaces(|n| {
+            if n == "eth0" {
+                InterfaceState::Loopback
+            } else {
+                InterfaceState::Usable
+            }
+        });
+        assert!(d[0].to_string().contains("loopback"));
+    }
+}

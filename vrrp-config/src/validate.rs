@@ -877,7 +877,7 @@ impl Validator<'_> {
         match version {
             VrrpVersion::V2 => {
                 if d.subsec_micros() != 0 {
-                    let rounded = d.as_secs_f64().round().max(1.0);
+                    let rounded = (d.as_secs() + u64::from(d.subsec_micros() >= 500_000)).max(1);
                     self.recoverable(
                         origin,
                         format!(
@@ -885,8 +885,7 @@ impl Validator<'_> {
                             d.as_secs_f64()
                         ),
                     );
-                    // The value is at most 255, so the cast cannot truncate.
-                    return Duration::from_secs(rounded as u64);
+                    return Duration::from_secs(rounded);
                 }
                 d
             }
@@ -1284,7 +1283,9 @@ pub(crate) fn parse_decimal(s: &str, max_secs: u64) -> Result<Duration, String> 
     }
     let secs = whole
         .parse::<u64>()
-        .map_err(|_| format!("number '{s}' outside range [0, {max_secs}]"))?;
+        .ok()
+        .filter(|&n| n <= max_secs)
+        .ok_or_else(|| format!("number '{s}' outside range [0, {max_secs}]"))?;
     let mut micros: u32 = 0;
     for b in frac.bytes().chain(std::iter::repeat(b'0')).take(6) {
         micros = micros * 10 + u32::from(b - b'0');
@@ -1315,6 +1316,8 @@ mod tests {
         assert!(parse_decimal(".5", 255).is_err());
         assert!(parse_decimal("256", 255).is_err());
         assert!(parse_decimal("1.0000001", 255).is_err());
+        assert!(parse_decimal("18446744073709551615.5", 255).is_err());
+        assert!(parse_decimal("255.5", 255).is_err());
     }
 
     #[test]
