@@ -247,7 +247,7 @@ fn directory_loads_cfg_files_in_lexical_order() {
     )
     .unwrap();
     std::fs::write(dir.join("c.txt"), "garbage\n").unwrap();
-    let l = load(&[dir.clone()]);
+    let l = load(std::slice::from_ref(&dir));
     std::fs::remove_dir_all(&dir).unwrap();
     let names: Vec<_> = l
         .unwrap()
