@@ -79,30 +79,7 @@ impl MapLb {
             }
             return;
         }
-        // HAProxy's recalc_server_map: every slot, each server gains its
-        // weight; the one furthest ahead ((score + tot) / tot, earliest
-        // declared on ties) takes the slot and pays tot.
-        let tot_i = tot as i64;
-        let mut score = vec![0i64; members.len()];
-        self.table.reserve(tot as usize);
-        for _ in 0..tot {
-            let mut best: Option<(usize, i64)> = None;
-            for (k, &(_, w)) in members.iter().enumerate() {
-                if let Some(sc) = score.get_mut(k) {
-                    *sc += i64::from(w);
-                    let v = (*sc + tot_i) / tot_i;
-                    if best.is_none_or(|(_, max)| v > max) {
-                        best = Some((k, v));
-                    }
-                }
-            }
-            if let Some((k, _)) = best {
-                if let (Some(sc), Some(&(i, _))) = (score.get_mut(k), members.get(k)) {
-                    *sc -= tot_i;
-                    self.table.push(i);
-                }
-            }
-        }
+        fill_table(&mut self.table, &members, tot);
     }
 
     /// The server for `hash`.
@@ -138,5 +115,62 @@ impl MapLb {
                 return None;
             }
         }
+    }
+}
+
+/// HAProxy's recalc_server_map: for every slot, each server gains its weight;
+/// the one furthest ahead ((score + tot) / tot, earliest declared on ties)
+/// takes the slot and pays tot.
+fn fill_table(table: &mut Vec<usize>, members: &[(usize, u32)], tot: u64) {
+    let tot_i = i64::try_from(tot).unwrap_or(i64::MAX);
+    let mut score = vec![0i64; members.len()];
+    table.reserve(usize::try_from(tot).unwrap_or(0));
+    for _ in 0..tot {
+        let mut best: Option<(usize, i64)> = None;
+        for (k, (&(_, w), sc)) in members.iter().zip(score.iter_mut()).enumerate() {
+            *sc += i64::from(w);
+            let v = (*sc + tot_i) / tot_i;
+            if best.is_none_or(|(_, max)| v > max) {
+                best = Some((k, v));
+            }
+        }
+        if let Some((k, _)) = best {
+            if let (Some(sc), Some(&(i, _))) = (score.get_mut(k), members.get(k)) {
+                *sc -= tot_i;
+                table.push(i);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(members: &[(usize, u32)]) -> Vec<usize> {
+        let tot = members.iter().map(|&(_, w)| u64::from(w)).sum();
+        let mut t = Vec::new();
+        fill_table(&mut t, members, tot);
+        t
+    }
+
+    #[test]
+    fn equal_weights_shortcut_matches_the_general_fill() {
+        // The shortcut in rebuild() must give what the slot loop gives.
+        for (n, w) in [(2, 1), (3, 2), (5, 3), (4, 7)] {
+            let members: Vec<(usize, u32)> = (0..n).map(|i| (i, w)).collect();
+            let expected: Vec<usize> = (0..w as usize).flat_map(|_| 0..n).collect();
+            assert_eq!(table(&members), expected, "{n} servers of weight {w}");
+        }
+    }
+
+    #[test]
+    fn unequal_weights_interleave() {
+        assert_eq!(
+            table(&[(0, 2), (1, 1), (2, 5)]),
+            vec![0, 2, 1, 2, 2, 0, 2, 2]
+        );
+        // HAProxy 2.6 walks static-rr 1,2,3 as s1 s3 s2 s3 s2 s3 (captured).
+        assert_eq!(table(&[(0, 1), (1, 2), (2, 3)]), vec![0, 2, 1, 2, 1, 2]);
     }
 }

@@ -155,6 +155,14 @@ fn balancer_for(case: &str) -> Balancer {
             hash_servers(),
         ),
         "rr123" | "rr_reweight" => (BalancerConfig::new(Algorithm::RoundRobin), rr_servers()),
+        "rr299" => (
+            BalancerConfig::new(Algorithm::RoundRobin),
+            vec![
+                ServerSpec::new(1).weight(2),
+                ServerSpec::new(2).weight(9),
+                ServerSpec::new(3).weight(9),
+            ],
+        ),
         "srr123" => (BalancerConfig::new(Algorithm::StaticRr), rr_servers()),
         "lc" => (
             BalancerConfig::new(Algorithm::LeastConn),

@@ -78,6 +78,10 @@ add_case rr_reweight "  balance roundrobin
   server s1 $(srv 1) weight 1
   server s2 $(srv 2) weight 2
   server s3 $(srv 3) weight 3"
+add_case rr299 "  balance roundrobin
+  server s1 $(srv 1) weight 2
+  server s2 $(srv 2) weight 9
+  server s3 $(srv 3) weight 9"
 add_case srr123 "  balance static-rr
   server s1 $(srv 1) weight 1
   server s2 $(srv 2) weight 2
@@ -193,6 +197,9 @@ for n in rr123 srr123 lc bk_rr bk_rr_all; do
     port=$(port_of "$n")
     for i in $(seq 1 36); do fetch "$n" "$i" "http://127.0.0.1:$port/"; done
 done
+
+port=$(port_of rr299)
+for i in $(seq 1 1300); do fetch rr299 "$i" "http://127.0.0.1:$port/"; done
 
 # Weight change at run time: 13 requests, s3 to weight 1, 12 more, s1 to weight 4, 18 more.
 port=$(port_of rr_reweight)
