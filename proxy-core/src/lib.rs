@@ -3,3 +3,4 @@
 //! runtime API.
 
 pub mod log;
+pub mod h1;
