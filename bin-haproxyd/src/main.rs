@@ -1,16 +1,20 @@
 //! haproxyd: flags, signals and wiring around the proxy-core engine.
 //!
 //! The binary parses HAProxy's command line, loads the configuration with
-//! proxy-config and either reports on it (`-c`) or serves it. It
+//! proxy-config and either reports on it (`-c`) or hands it to [`run`]. It
 //! holds no proxy logic of its own.
 
 mod flags;
+mod inherited;
+mod report;
 mod version;
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use flags::{Flags, Mode};
+use flags::{DebugFlag, Flags, Mode};
+use proxy_config::Config;
+use report::Outcome;
 
 fn main() -> ExitCode {
     let program = std::env::args_os()
@@ -37,29 +41,52 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(flags: &Flags) -> Outcome {
+    let options = report::Options {
+        pid: std::process::id(),
+        executable: std::env::current_exe()
+            .map(|path| path.display().to_string())
+            .unwrap_or_else(|_| "haproxyd".to_owned()),
+        quiet: flags.is_quiet(),
+        zero_warning: flags.debug.contains(&DebugFlag::ZeroWarning),
+    };
     match &flags.mode {
         Mode::Version => printed(version::version()),
         Mode::BuildOptions => printed(version::build_options()),
-        Mode::Check | Mode::Run | Mode::CheckCondition(_) => Outcome {
-            stdout: Vec::new(),
-            stderr: if flags.is_quiet() {
-                Vec::new()
-            } else {
-                vec![format!(
-                    "[ALERT]    ({}) : configuration loading is not wired in yet.",
-                    std::process::id()
-                )]
-            },
-            code: 1,
-        },
+        Mode::CheckCondition(_) => report::alert(
+            "-cc: evaluating conditions is not supported by this build.",
+            &options,
+        ),
+        Mode::Check | Mode::Run => {
+            if let Some(dir) = &flags.chdir {
+                if let Err(err) = std::env::set_current_dir(dir) {
+                    return report::alert(
+                        &format!("Cannot change to directory '{}' : {err}", dir.display()),
+                        &options,
+                    );
+                }
+            }
+            let result = inherited::check(proxy_config::load(&flags.config_paths));
+            if flags.mode == Mode::Check {
+                return report::check(&result, &options);
+            }
+            match result {
+                Ok(loaded) => report::startup(loaded, &options, |config| run(config, flags)),
+                Err(errors) => report::load_failure(&errors, &options),
+            }
+        }
     }
 }
 
-/// The lines to print and the exit code.
-struct Outcome {
-    stdout: Vec<String>,
-    stderr: Vec<String>,
-    code: u8,
+/// Serves a validated configuration until told to stop.
+///
+/// This is the seam where the proxy-core engine is started; this build has
+/// no engine wired in yet, so it refuses to serve rather than pretend to.
+fn run(config: Config, flags: &Flags) -> Result<(), String> {
+    let _ = (config, flags);
+    Err(
+        "serving is not available in this build of haproxyd; use -c to check a configuration."
+            .to_owned(),
+    )
 }
 
 fn printed(text: String) -> Outcome {
