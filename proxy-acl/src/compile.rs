@@ -368,7 +368,7 @@ mod tests {
         let bad = AclExpr::parse(&w("src -f bad.lst")).unwrap();
         assert_eq!(
             CompiledAcl::compile(&bad, &files).unwrap_err().to_string(),
-            "bad.lst:2: 'not-an-ip' is not a valid IPv4 or IPv6 address"
+            "'not-an-ip' is not a valid IPv4 or IPv6 address at line 2 of file 'bad.lst'"
         );
         let missing = AclExpr::parse(&w("src -f nope.lst")).unwrap();
         assert!(matches!(

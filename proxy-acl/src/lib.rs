@@ -52,7 +52,7 @@ pub enum AclError {
         reason: String,
     },
     /// A line of a pattern file is not a valid pattern.
-    #[error("{file}:{line}: {message}")]
+    #[error("{message} at line {line} of file '{file}'")]
     PatternFile {
         /// The path as written after `-f`.
         file: String,
