@@ -28,6 +28,10 @@ mod error;
 mod head;
 mod pages;
 
+/// The buffer types of the codec's API, re-exported so that callers need no
+/// direct dependency on `bytes`.
+pub use bytes::{Bytes, BytesMut};
+
 pub use body::{BodyDecoder, BodyKind, Step, encode_chunk, encode_last_chunk};
 pub use error::{Error, ErrorKind, Side};
 pub use head::{
