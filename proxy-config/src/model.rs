@@ -447,6 +447,12 @@ impl Proxy {
         }
     }
 
+    /// Copies what a proxy of this kind inherits from the defaults section `d`,
+    /// as the loader does when the section opens, before its own lines apply.
+    pub fn inherit_from(&mut self, d: &Proxy) {
+        crate::validate::inherit(self, d);
+    }
+
     /// The effective mode (`tcp` when not set).
     pub fn effective_mode(&self) -> Mode {
         self.mode.as_ref().map(|m| m.value).unwrap_or_default()
