@@ -6,41 +6,14 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use proxy_acl::{AclExpr, AclSet, CompiledCondition, Condition, NoFiles, RequestView};
+use proxy_acl::{AclExpr, AclSet, CompiledCondition, Condition, NoFiles, OwnedRequest};
 
-struct Req {
-    url: String,
-    src: SocketAddr,
-}
-
-impl RequestView for Req {
-    fn method(&self) -> &str {
-        "GET"
-    }
-    fn url(&self) -> &str {
-        &self.url
-    }
-    fn version(&self) -> &str {
-        "1.1"
-    }
-    fn header_at(&self, index: usize) -> Option<(&str, &str)> {
-        [("Host", "www.example.com"), ("User-Agent", "bench/1.0")]
-            .get(index)
-            .copied()
-    }
-    fn src(&self) -> Option<SocketAddr> {
-        Some(self.src)
-    }
-    fn dst(&self) -> Option<SocketAddr> {
-        None
-    }
-}
-
-fn req(url: &str) -> Req {
-    Req {
-        url: url.to_string(),
-        src: SocketAddr::from(([203, 0, 113, 77], 40000)),
-    }
+fn req(url: &str) -> OwnedRequest {
+    let mut r = OwnedRequest::new("GET", url)
+        .header("Host", "www.example.com")
+        .header("User-Agent", "bench/1.0");
+    r.src = Some(SocketAddr::from(([203, 0, 113, 77], 40000)));
+    r
 }
 
 fn words(s: &str) -> Vec<String> {
@@ -51,7 +24,8 @@ fn condition(lines: &[Vec<String>]) -> CompiledCondition {
     let mut set = AclSet::new();
     for l in lines {
         let expr = AclExpr::parse(l).expect("bench ACL parses");
-        set.declare("a", &expr, &NoFiles).expect("bench ACL compiles");
+        set.declare("a", &expr, &NoFiles)
+            .expect("bench ACL compiles");
     }
     let cond = Condition::parse(&words("if a")).expect("condition");
     set.compile(&cond, &NoFiles).expect("condition compiles")
@@ -95,9 +69,9 @@ fn scaling(c: &mut Criterion) {
             let hit = req(hit_url);
             let mut miss = req("/nothing/here.txt");
             if kind == "ip" {
-                miss.src = SocketAddr::from(([198, 51, 100, 1], 40000));
+                miss.src = Some(SocketAddr::from(([198, 51, 100, 1], 40000)));
                 let mut h = req("/");
-                h.src = SocketAddr::from(([10, 0, 7, 9], 40000));
+                h.src = Some(SocketAddr::from(([10, 0, 7, 9], 40000)));
                 g.bench_function(format!("{kind}/{n}/hit"), |b| {
                     b.iter(|| cond.evaluate(black_box(&h)))
                 });

@@ -50,6 +50,70 @@ pub trait RequestView {
     }
 }
 
+/// An owned request holding exactly what [`RequestView`] reads: for tests, tools
+/// and callers that have no parsed request of their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedRequest {
+    /// Request method, as sent.
+    pub method: String,
+    /// Request target, as sent.
+    pub url: String,
+    /// HTTP version without `HTTP/`.
+    pub version: String,
+    /// Headers in order, as `(name, value)`.
+    pub headers: Vec<(String, String)>,
+    /// Client address.
+    pub src: Option<SocketAddr>,
+    /// Local address.
+    pub dst: Option<SocketAddr>,
+    /// Whether the request came over TLS.
+    pub ssl: bool,
+}
+
+impl OwnedRequest {
+    /// A request with the given method and target, HTTP/1.1, no headers, no addresses.
+    pub fn new(method: &str, url: &str) -> Self {
+        Self {
+            method: method.to_string(),
+            url: url.to_string(),
+            version: "1.1".to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// Appends a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+impl RequestView for OwnedRequest {
+    fn method(&self) -> &str {
+        &self.method
+    }
+    fn url(&self) -> &str {
+        &self.url
+    }
+    fn version(&self) -> &str {
+        &self.version
+    }
+    fn header_at(&self, index: usize) -> Option<(&str, &str)> {
+        self.headers
+            .get(index)
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        self.src
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.dst
+    }
+    fn ssl(&self) -> bool {
+        self.ssl
+    }
+}
+
 /// The path of a request target, as HAProxy's `path` fetch extracts it.
 pub fn path_of(url: &str) -> Option<&str> {
     let before_query = url.split_once('?').map_or(url, |(p, _)| p);

@@ -2,42 +2,10 @@
 //! ACL of `acls.txt` evaluated on every request of `requests.txt` must match
 //! exactly when haproxy's did.
 
+use proxy_acl::{AclExpr, AclSet, Condition, NoFiles, OwnedRequest};
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 
-use proxy_acl::{AclExpr, AclSet, Condition, NoFiles, RequestView};
-
-struct Req {
-    method: String,
-    url: String,
-    version: String,
-    headers: Vec<(String, String)>,
-}
-
-impl RequestView for Req {
-    fn method(&self) -> &str {
-        &self.method
-    }
-    fn url(&self) -> &str {
-        &self.url
-    }
-    fn version(&self) -> &str {
-        &self.version
-    }
-    fn header_at(&self, index: usize) -> Option<(&str, &str)> {
-        self.headers
-            .get(index)
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-    fn src(&self) -> Option<SocketAddr> {
-        "127.0.0.1:40000".parse().ok()
-    }
-    fn dst(&self) -> Option<SocketAddr> {
-        "127.0.0.1:18481".parse().ok()
-    }
-}
-
-fn parse_request(line: &str) -> Req {
+fn parse_request(line: &str) -> OwnedRequest {
     let mut parts = line.split('|').map(str::trim);
     let first: Vec<&str> = parts.next().unwrap_or_default().split(' ').collect();
     let headers = parts
@@ -46,11 +14,14 @@ fn parse_request(line: &str) -> Req {
             (n.trim().to_string(), v.trim().to_string())
         })
         .collect();
-    Req {
+    OwnedRequest {
         method: first[0].to_string(),
         url: first[1].to_string(),
         version: first[2].trim_start_matches("HTTP/").to_string(),
         headers,
+        src: "127.0.0.1:40000".parse().ok(),
+        dst: "127.0.0.1:18481".parse().ok(),
+        ssl: false,
     }
 }
 
