@@ -2,5 +2,6 @@
 //! drives listeners, forwarding, timeouts, health checks, logs, stats and the
 //! runtime API.
 
+pub mod engine;
 pub mod log;
 pub mod h1;

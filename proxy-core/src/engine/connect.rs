@@ -1,0 +1,279 @@
+//! Getting a server for a stream: balancing, the FIFO queues of the backend
+//! and of each server (`maxconn`, `timeout queue`), and connecting with
+//! `retries`, the turn-around delay and `option redispatch`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use proxy_balance::{RequestKey, ServerId};
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::model::{Backend, CounterGuard, lock};
+use super::stream::ServerStream;
+
+/// Longest pause between two connection attempts (HAProxy's turn-around timer
+/// is the smaller of this and `timeout connect`).
+const TURN_AROUND: Duration = Duration::from_secs(1);
+
+/// Why no server connection could be had; each maps to a 503 (HTTP) or a
+/// closed client (TCP) and to a termination flag pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnectFail {
+    /// No usable server in the backend (`SC` in logs).
+    NoServer,
+    /// `timeout queue` expired while waiting for a slot (`sQ`).
+    QueueTimeout,
+    /// Every attempt failed or timed out (`SC`).
+    Exhausted,
+}
+
+impl ConnectFail {
+    /// Termination state letters (cause, stream state).
+    pub(crate) fn termination(self) -> [u8; 2] {
+        match self {
+            ConnectFail::NoServer | ConnectFail::Exhausted => *b"SC",
+            ConnectFail::QueueTimeout => *b"sQ",
+        }
+    }
+}
+
+/// A slot on a server: counted in the balancer, the server's `maxconn` and
+/// live counters until dropped; dropping it wakes the next queued request.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    backend: Arc<Backend>,
+    /// Index of the server in the backend.
+    pub(crate) server: usize,
+    id: ServerId,
+    _permit: Option<OwnedSemaphorePermit>,
+    _counted: CounterGuard,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // The balancer only errs for an id it does not know or a count that
+        // would go negative; neither can happen for a slot it handed out.
+        let _ = lock(&self.backend.balancer).conn_ended(self.id);
+        self.backend.queue.notify_one();
+    }
+}
+
+/// The outcome of [`connect`]: a connection, its slot and what it took.
+#[derive(Debug)]
+pub(crate) struct Connected {
+    /// The connection.
+    pub(crate) stream: ServerStream,
+    /// The server slot held while the connection serves this stream.
+    pub(crate) slot: Slot,
+    /// Time spent in queues.
+    pub(crate) queue_time: Duration,
+    /// Time spent connecting (last attempt).
+    pub(crate) connect_time: Duration,
+    /// Retries made.
+    pub(crate) retries: u32,
+    /// Whether the stream moved to another server.
+    pub(crate) redispatched: bool,
+}
+
+/// A request's balancing inputs, owned so they outlive the request buffers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyOwned {
+    /// Client address.
+    pub(crate) client: Option<std::net::IpAddr>,
+    /// Request target.
+    pub(crate) uri: Option<String>,
+    /// The header value `balance hdr()` hashes.
+    pub(crate) header: Option<String>,
+    /// Random input for `balance random`.
+    pub(crate) random: u32,
+}
+
+impl KeyOwned {
+    fn key(&self) -> RequestKey<'_> {
+        RequestKey {
+            client_ip: self.client,
+            uri: self.uri.as_deref(),
+            header: self.header.as_deref(),
+            rdp_cookie: None,
+            random: self.random,
+        }
+    }
+}
+
+/// Picks a server and takes a slot on it, waiting in the backend's queue
+/// when every server is full and in the server's queue when that one is.
+pub(crate) async fn acquire(
+    be: &Arc<Backend>,
+    key: &KeyOwned,
+    avoid: Option<usize>,
+) -> Result<Slot, ConnectFail> {
+    let deadline = be.timeout_queue.map(|t| Instant::now() + t);
+    loop {
+        let picked = {
+            let mut bal = lock(&be.balancer);
+            let mut pick = bal.pick(&key.key());
+            // Redispatch wants another server; round robin moves on by itself,
+            // a hash keeps answering the same, and then the same one is used.
+            if let (Some(a), Some(id)) = (avoid, pick) {
+                if be.server(id).is_some_and(|(i, _)| i == a) && be.servers.len() > 1 {
+                    pick = bal.pick(&key.key()).or(pick);
+                }
+            }
+            match pick {
+                Some(id) => Some(id),
+                None => {
+                    let any_usable = bal
+                        .server_ids()
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .any(|id| bal.is_usable(id).unwrap_or(false));
+                    if !any_usable {
+                        return Err(ConnectFail::NoServer);
+                    }
+                    None
+                }
+            }
+        };
+        let Some(id) = picked else {
+            // Every usable server is full: wait in the backend queue.
+            be.queued.fetch_add(1, Ordering::Relaxed);
+            let woke = wait_until(deadline, be.queue.notified()).await;
+            be.queued.fetch_sub(1, Ordering::Relaxed);
+            if woke.is_none() {
+                return Err(ConnectFail::QueueTimeout);
+            }
+            continue;
+        };
+        let Some((index, server)) = be.server(id) else {
+            return Err(ConnectFail::NoServer);
+        };
+        let permit = match &server.slots {
+            None => None,
+            Some(sem) => match Arc::clone(sem).try_acquire_owned() {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    // The server is full (hash-based algorithms do not skip
+                    // it): wait in its FIFO queue.
+                    server.queued.fetch_add(1, Ordering::Relaxed);
+                    let got = wait_until(deadline, Arc::clone(sem).acquire_owned()).await;
+                    server.queued.fetch_sub(1, Ordering::Relaxed);
+                    match got {
+                        Some(Ok(p)) => Some(p),
+                        _ => return Err(ConnectFail::QueueTimeout),
+                    }
+                }
+            },
+        };
+        let _ = lock(&be.balancer).conn_started(id);
+        return Ok(Slot {
+            backend: Arc::clone(be),
+            server: index,
+            id,
+            _permit: permit,
+            _counted: server.counters.enter(),
+        });
+    }
+}
+
+async fn wait_until<F: Future>(deadline: Option<Instant>, f: F) -> Option<F::Output> {
+    match deadline {
+        None => Some(f.await),
+        Some(d) => tokio::time::timeout_at(d.into(), f).await.ok(),
+    }
+}
+
+/// Whether attempt number `retry` (1-based) should go to another server.
+fn redispatch_now(be: &Backend, retry: u32) -> bool {
+    let Some(interval) = be.redispatch else {
+        return false;
+    };
+    match interval {
+        0 => false,
+        i if i > 0 => retry % i.unsigned_abs() == 0,
+        // Negative: the Nth retry before the last one, -1 being the last.
+        i => i64::from(retry) == i64::from(be.retries) + 1 + i64::from(i),
+    }
+}
+
+/// Gets a connected server for a stream that arrived on `dst`.
+///
+/// Tries a pooled idle connection first when `reuse` allows it. A failed
+/// attempt is retried `retries` times after the turn-around delay, moving to
+/// another server when `option redispatch` says so.
+pub(crate) async fn connect(
+    be: &Arc<Backend>,
+    key: &KeyOwned,
+    dst: SocketAddr,
+    reuse: bool,
+) -> Result<Connected, ConnectFail> {
+    let started = Instant::now();
+    let mut slot = acquire(be, key, None).await?;
+    let mut queue_time = started.elapsed();
+    let mut retries = 0;
+    let mut redispatched = false;
+    loop {
+        let Some(server) = be.servers.get(slot.server) else {
+            return Err(ConnectFail::NoServer);
+        };
+        if reuse {
+            while let Some(s) = server.take_idle() {
+                if s.is_reusable() {
+                    return Ok(Connected {
+                        stream: s,
+                        slot,
+                        queue_time,
+                        connect_time: Duration::ZERO,
+                        retries,
+                        redispatched,
+                    });
+                }
+            }
+        }
+        let t0 = Instant::now();
+        let attempt = ServerStream::connect(server.addr(dst));
+        let failure = match be.timeout_connect {
+            Some(t) => match tokio::time::timeout(t, attempt).await {
+                Ok(Ok(s)) => Ok(s),
+                Ok(Err(_)) => Err(true),
+                Err(_) => Err(false),
+            },
+            None => attempt.await.map_err(|_| true),
+        };
+        match failure {
+            Ok(stream) => {
+                return Ok(Connected {
+                    stream,
+                    slot,
+                    queue_time,
+                    connect_time: t0.elapsed(),
+                    retries,
+                    redispatched,
+                });
+            }
+            Err(fast) => {
+                if retries >= be.retries {
+                    return Err(ConnectFail::Exhausted);
+                }
+                retries += 1;
+                if fast {
+                    // An immediate refusal: leave the server a moment, as a
+                    // restarting one would otherwise see a burst of attempts.
+                    let pause = be
+                        .timeout_connect
+                        .map_or(TURN_AROUND, |t| t.min(TURN_AROUND));
+                    tokio::time::sleep(pause).await;
+                }
+                if redispatch_now(be, retries) {
+                    let avoid = slot.server;
+                    drop(slot);
+                    let t = Instant::now();
+                    slot = acquire(be, key, Some(avoid)).await?;
+                    queue_time += t.elapsed();
+                    redispatched = true;
+                }
+            }
+        }
+    }
+}

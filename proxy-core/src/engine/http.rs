@@ -1,0 +1,1197 @@
+//! `mode http` sessions over HTTP/1.1, driven by the sans-IO codec in
+//! [`crate::h1`].
+//!
+//! One task per client connection runs transactions in order (pipelined
+//! requests wait in the input buffer). For each: read the head under
+//! `timeout http-request` (after `timeout http-keep-alive` for a request that
+//! is not the first), apply the frontend's rules, pick the backend, apply the
+//! backend's rules, add `X-Forwarded-For`, get a server connection (reused
+//! when the connection mode allows), then forward the request body and the
+//! response concurrently, each direction on its own half of both
+//! connections, so that `Expect: 100-continue` and early responses work.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use proxy_acl::RequestView;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+
+use super::connect::{self, ConnectFail, KeyOwned, Slot};
+use super::model::{Backend, ConnMode, Frontend, Server};
+use super::rules::{Action, Fetch, HttpRules, Redirect, RedirectKind, Reply, ReplyBody, Samples};
+use super::stream::{ClientStream, ServerStream};
+use super::tcp::min_timeout;
+use super::tunnel::{self, TunnelEnd};
+use super::{Endpoints, Session};
+use crate::h1::{
+    BodyDecoder, BodyKind, ConnectionMode, HeadParser, Limits, RequestHead, RequestInfo,
+    ResponseHead, Side, Step, error_page, parse_error_page,
+};
+use crate::log::httplog::{StreamLog, Timers, write_httplog, write_tcplog};
+
+/// Read size for both directions.
+const READ_CHUNK: usize = 16 * 1024;
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn text(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or("")
+}
+
+/// What ACLs and rule values see of a request.
+struct ReqView<'a> {
+    head: &'a RequestHead,
+    ep: Endpoints,
+    vars: &'a HashMap<String, String>,
+    res: Option<&'a ResponseHead>,
+}
+
+impl RequestView for ReqView<'_> {
+    fn method(&self) -> &str {
+        text(self.head.method())
+    }
+    fn url(&self) -> &str {
+        text(self.head.target())
+    }
+    fn version(&self) -> &str {
+        match self.head.version() {
+            crate::h1::Version::Http10 => "1.0",
+            crate::h1::Version::Http11 => "1.1",
+        }
+    }
+    fn header_at(&self, index: usize) -> Option<(&str, &str)> {
+        self.head
+            .headers()
+            .iter()
+            .nth(index)
+            .map(|(n, v)| (text(n), text(v)))
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        Some(self.ep.src)
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        Some(self.ep.dst)
+    }
+}
+
+impl Samples for ReqView<'_> {
+    fn fetch(&self, f: &Fetch) -> Option<String> {
+        let last = |h: &crate::h1::Headers, name: &str| {
+            h.get_all(name.as_bytes())
+                .last()
+                .map(|v| text(v).to_string())
+        };
+        Some(match f {
+            Fetch::Src => self.ep.src.ip().to_string(),
+            Fetch::SrcPort => self.ep.src.port().to_string(),
+            Fetch::Dst => self.ep.dst.ip().to_string(),
+            Fetch::DstPort => self.ep.dst.port().to_string(),
+            Fetch::Method => text(self.head.method()).to_string(),
+            Fetch::Path => text(self.head.path()).to_string(),
+            Fetch::Query => text(self.head.query()?).to_string(),
+            Fetch::Url => text(self.head.target()).to_string(),
+            Fetch::Base => {
+                let host = self.head.headers().get(b"host").map_or("", text);
+                format!("{host}{}", text(self.head.path()))
+            }
+            Fetch::ReqHdr(h) => last(self.head.headers(), h)?,
+            Fetch::ResHdr(h) => last(self.res?.headers(), h)?,
+            Fetch::Status => self.res?.status().to_string(),
+            Fetch::Var(v) => self.vars.get(v)?.clone(),
+            Fetch::Str(s) => s.clone(),
+        })
+    }
+}
+
+/// What a rule set decided.
+enum Verdict {
+    /// Go on with the transaction.
+    Continue,
+    /// Answer the client with these bytes instead (status for the log).
+    Reply(u16, Bytes),
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+fn build_reply(r: &Reply, view: &ReqView<'_>) -> Bytes {
+    let body: Bytes = match &r.body {
+        None => Bytes::new(),
+        Some(ReplyBody::Fixed(b)) => b.clone(),
+        Some(ReplyBody::Format(f)) => Bytes::from(f.render(view)),
+    };
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+        r.status,
+        reason(r.status),
+        body.len()
+    );
+    if let Some(ct) = &r.content_type {
+        out.push_str(&format!("content-type: {ct}\r\n"));
+    }
+    for (n, v) in &r.headers {
+        let v = v.render(view);
+        if !v.contains(['\r', '\n']) {
+            out.push_str(&format!("{n}: {v}\r\n"));
+        }
+    }
+    out.push_str("\r\n");
+    let mut b = BytesMut::from(out.as_bytes());
+    b.extend_from_slice(&body);
+    b.freeze()
+}
+
+fn build_redirect(r: &Redirect, view: &ReqView<'_>) -> Bytes {
+    let head = view.head;
+    let mut path = text(head.path()).to_string();
+    if r.append_slash && !path.ends_with('/') {
+        path.push('/');
+    }
+    let query = match head.query() {
+        Some(q) if !r.drop_query => format!("?{}", text(q)),
+        _ => String::new(),
+    };
+    let value = r.value.render(view);
+    let location = match r.kind {
+        RedirectKind::Location => value,
+        RedirectKind::Prefix => {
+            let prefix = value.trim_end_matches('/');
+            format!("{prefix}{path}{query}")
+        }
+        RedirectKind::Scheme => {
+            let host = head.headers().get(b"host").map_or("", text);
+            format!("{value}://{host}{path}{query}")
+        }
+    };
+    let location: String = location.chars().filter(|c| !c.is_control()).collect();
+    Bytes::from(format!(
+        "HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: {location}\r\ncache-control: no-cache\r\n\r\n",
+        r.code,
+        reason(r.code)
+    ))
+}
+
+/// HAProxy writes back-references as `\1`; the regex crate as `${1}`.
+fn regex_replacement(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(d)) if d.is_ascii_digit() => {
+                out.push_str(&format!("${{{d}}}"));
+                chars.next();
+            }
+            ('$', _) => out.push_str("$$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The header operations shared by request and response rules.
+trait HeadOps {
+    fn headers_mut(&mut self) -> &mut crate::h1::Headers;
+}
+
+impl HeadOps for RequestHead {
+    fn headers_mut(&mut self) -> &mut crate::h1::Headers {
+        RequestHead::headers_mut(self)
+    }
+}
+
+impl HeadOps for ResponseHead {
+    fn headers_mut(&mut self) -> &mut crate::h1::Headers {
+        ResponseHead::headers_mut(self)
+    }
+}
+
+/// Applies a header action; `Err` when a rewrite produced an invalid field.
+fn header_action<H: HeadOps>(h: &mut H, a: &Action, value: Option<String>) -> Result<(), ()> {
+    let hs = h.headers_mut();
+    match (a, value) {
+        (Action::SetHeader(n, _), Some(v)) => hs.set(n.as_bytes(), v.as_bytes()).map_err(|_| ()),
+        (Action::AddHeader(n, _), Some(v)) => hs.append(n.as_bytes(), v.as_bytes()).map_err(|_| ()),
+        (Action::DelHeader(n), _) => {
+            hs.remove(n.as_bytes());
+            Ok(())
+        }
+        (Action::ReplaceHeader(n, re, _), Some(rep)) => {
+            let values: Vec<Vec<u8>> = hs.get_all(n.as_bytes()).map(<[u8]>::to_vec).collect();
+            if values.iter().any(|v| re.is_match(v)) {
+                let rep = regex_replacement(&rep);
+                hs.remove(n.as_bytes());
+                for v in values {
+                    let new = re.replace(&v, rep.as_bytes());
+                    hs.append(n.as_bytes(), &new).map_err(|_| ())?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs `http-request` rules on `req`.
+fn run_request_rules(
+    rules: &HttpRules,
+    req: &mut RequestHead,
+    ep: Endpoints,
+    vars: &mut HashMap<String, String>,
+) -> Verdict {
+    for rule in &rules.0 {
+        let (applies, value) = {
+            let view = ReqView {
+                head: req,
+                ep,
+                vars,
+                res: None,
+            };
+            let applies = rule.cond.as_ref().is_none_or(|c| c.evaluate(&view));
+            if !applies {
+                (false, None)
+            } else {
+                let value = match &rule.action {
+                    Action::SetHeader(_, f)
+                    | Action::AddHeader(_, f)
+                    | Action::ReplaceHeader(_, _, f)
+                    | Action::SetPath(f)
+                    | Action::SetQuery(f) => Some(f.render(&view)),
+                    Action::SetVar(_, f) => view.fetch(f),
+                    Action::Redirect(r) => {
+                        return Verdict::Reply(r.code, build_redirect(r, &view));
+                    }
+                    Action::Return(r) => return Verdict::Reply(r.status, build_reply(r, &view)),
+                    Action::Deny(s) => {
+                        return Verdict::Reply(*s, Bytes::from_static(error_page(*s)));
+                    }
+                    Action::Allow => return Verdict::Continue,
+                    Action::DelHeader(_) => None,
+                };
+                (true, value)
+            }
+        };
+        if !applies {
+            continue;
+        }
+        let ok = match (&rule.action, value) {
+            (Action::SetPath(_), Some(p)) => req.set_path(p.as_bytes()).map_err(|_| ()),
+            (Action::SetQuery(_), Some(q)) => {
+                let q = q.strip_prefix('?').unwrap_or(&q).to_string();
+                req.set_query((!q.is_empty()).then_some(q.as_bytes()))
+                    .map_err(|_| ())
+            }
+            (Action::SetVar(name, _), Some(v)) => {
+                vars.insert(name.clone(), v);
+                Ok(())
+            }
+            (Action::SetVar(..), None) => Ok(()),
+            (a, v) => header_action(req, a, v),
+        };
+        if ok.is_err() {
+            return Verdict::Reply(500, Bytes::from_static(error_page(500)));
+        }
+    }
+    Verdict::Continue
+}
+
+/// Runs `http-response` rules on `res`.
+fn run_response_rules(
+    rules: &HttpRules,
+    req: &RequestHead,
+    res: &mut ResponseHead,
+    ep: Endpoints,
+    vars: &mut HashMap<String, String>,
+) -> Verdict {
+    for rule in &rules.0 {
+        let value = {
+            let view = ReqView {
+                head: req,
+                ep,
+                vars,
+                res: Some(res),
+            };
+            if !rule.cond.as_ref().is_none_or(|c| c.evaluate(&view)) {
+                continue;
+            }
+            match &rule.action {
+                Action::SetHeader(_, f)
+                | Action::AddHeader(_, f)
+                | Action::ReplaceHeader(_, _, f) => Some(f.render(&view)),
+                Action::SetVar(_, f) => view.fetch(f),
+                Action::Redirect(r) => return Verdict::Reply(r.code, build_redirect(r, &view)),
+                Action::Return(r) => return Verdict::Reply(r.status, build_reply(r, &view)),
+                Action::Deny(s) => {
+                    let s = if *s == 403 { 502 } else { *s };
+                    return Verdict::Reply(s, Bytes::from_static(error_page(s)));
+                }
+                Action::Allow => return Verdict::Continue,
+                _ => None,
+            }
+        };
+        let ok = match (&rule.action, value) {
+            (Action::SetVar(name, _), Some(v)) => {
+                vars.insert(name.clone(), v);
+                Ok(())
+            }
+            (a, v) => header_action(res, a, v),
+        };
+        if ok.is_err() {
+            return Verdict::Reply(500, Bytes::from_static(error_page(500)));
+        }
+    }
+    Verdict::Continue
+}
+
+/// Reads into `buf`, with an optional deadline. `Ok(0)` is end of input;
+/// `Err(None)` a timeout, `Err(Some(e))` an error.
+async fn read_some<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut BytesMut,
+    timeout: Option<Duration>,
+) -> Result<usize, Option<std::io::Error>> {
+    buf.reserve(READ_CHUNK);
+    let fut = r.read_buf(buf);
+    match timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r.map_err(Some),
+            Err(_) => Err(None),
+        },
+        None => fut.await.map_err(Some),
+    }
+}
+
+async fn write_all<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    b: &[u8],
+    timeout: Option<Duration>,
+) -> Result<(), Option<std::io::Error>> {
+    let fut = async {
+        w.write_all(b).await?;
+        w.flush().await
+    };
+    match timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r.map_err(Some),
+            Err(_) => Err(None),
+        },
+        None => fut.await.map_err(Some),
+    }
+}
+
+/// A server connection split in halves for concurrent directions.
+struct ServerConn {
+    rd: ReadHalf<ServerStream>,
+    wr: WriteHalf<ServerStream>,
+    /// Bytes read past the previous response (should stay empty).
+    buf: BytesMut,
+    /// The server it goes to.
+    server: usize,
+    backend: Arc<Backend>,
+}
+
+impl ServerConn {
+    fn new(s: ServerStream, server: usize, backend: Arc<Backend>) -> Self {
+        let (rd, wr) = tokio::io::split(s);
+        ServerConn {
+            rd,
+            wr,
+            buf: BytesMut::new(),
+            server,
+            backend,
+        }
+    }
+
+    /// Returns the connection to its server's idle pool.
+    fn release(self) {
+        if !self.buf.is_empty() {
+            return;
+        }
+        let stream = self.rd.unsplit(self.wr);
+        if let Some(s) = self.backend.servers.get(self.server) {
+            s.put_idle(stream);
+        }
+    }
+}
+
+/// How the request direction of a transaction ended.
+enum ReqEnd {
+    /// The whole body was forwarded.
+    Done,
+    /// The client timed out (`cD`) or closed/failed (`CD`).
+    Client(bool),
+    /// Writing to the server failed.
+    Server,
+}
+
+/// How the response direction of a transaction ended.
+enum ResEnd {
+    /// The whole response was forwarded.
+    Done,
+    /// A 101 or a 2xx to CONNECT: the connection becomes a tunnel.
+    Tunnel,
+    /// The response ran until the server closed: the client must be closed.
+    UntilClose,
+    /// Failure before the response head; an error page was sent.
+    NoHead,
+    /// Failure after the head was sent (flags).
+    Broken([u8; 2]),
+    /// An `http-response` rule replied instead.
+    Replied,
+}
+
+/// The per-transaction facts the log line needs.
+#[derive(Default)]
+struct TxnLog {
+    status: u16,
+    bytes: u64,
+    termination: [u8; 2],
+    t_request: Option<u64>,
+    t_queue: Option<u64>,
+    t_connect: Option<u64>,
+    t_response: Option<u64>,
+    retries: (u32, bool),
+    queues: (u32, u32),
+    req_caps: Vec<Option<String>>,
+    res_caps: Vec<Option<String>>,
+    request_line: String,
+    backend: Option<Arc<Backend>>,
+    server: Option<usize>,
+}
+
+fn capture(h: &crate::h1::Headers, specs: &[super::model::CaptureSpec]) -> Vec<Option<String>> {
+    specs
+        .iter()
+        .map(|c| {
+            h.get(c.header.as_bytes()).map(|v| {
+                let v = String::from_utf8_lossy(v);
+                let end = v
+                    .char_indices()
+                    .map(|(i, ch)| i + ch.len_utf8())
+                    .take_while(|&e| e <= c.len)
+                    .last()
+                    .unwrap_or(0);
+                v.get(..end).unwrap_or_default().to_string()
+            })
+        })
+        .collect()
+}
+
+/// Emits the log line of a transaction.
+fn emit_log(
+    fe: &Frontend,
+    session: &Session,
+    txn: &TxnLog,
+    timing: (Instant, SystemTime),
+    logasap: bool,
+) {
+    if !fe.logger.enabled() {
+        return;
+    }
+    let be = txn.backend.as_deref();
+    let server: Option<&Server> = be.zip(txn.server).and_then(|(b, i)| b.servers.get(i));
+    let mut line = String::with_capacity(256);
+    let l = StreamLog {
+        client: session.ep.src,
+        date: timing.1,
+        frontend: &fe.name,
+        frontend_tls: false,
+        backend: be.map_or(fe.name.as_str(), |b| b.name.as_str()),
+        server: server.map(|s| s.name.as_str()),
+        timers: Timers {
+            request: txn.t_request,
+            queue: txn.t_queue,
+            connect: txn.t_connect,
+            response: txn.t_response,
+            total: Some(ms(timing.0.elapsed())),
+        },
+        status: txn.status,
+        bytes: txn.bytes,
+        logasap,
+        cookies: (None, None),
+        termination: [txn.termination[0], txn.termination[1], b'-', b'-'],
+        conns: session.conns(be, server),
+        retries: txn.retries,
+        queues: txn.queues,
+        request_captures: &txn.req_caps,
+        response_captures: &txn.res_caps,
+        request_line: &txn.request_line,
+    };
+    if fe.httplog {
+        write_httplog(&mut line, &l);
+    } else if fe.tcplog {
+        write_tcplog(&mut line, &l);
+    } else {
+        line = format!(
+            "Connect from {} to {} ({}/HTTP)",
+            session.ep.src, session.ep.dst, fe.name
+        );
+    }
+    fe.logger.emit(&line);
+}
+
+/// How many bytes at the start of `buf` belong to the message body, framing
+/// included, and whether the message ends with them.
+fn ready(dec: &mut BodyDecoder, buf: &[u8]) -> Result<(usize, bool), crate::h1::Error> {
+    let mut fwd = 0usize;
+    loop {
+        match dec.poll(buf.get(fwd..).unwrap_or_default())? {
+            Step::Data(n) | Step::Framing(n) => fwd += n,
+            Step::End { len, .. } => return Ok((fwd + len, true)),
+            Step::NeedMore => return Ok((fwd, false)),
+        }
+    }
+}
+
+/// Forwards the request head and body to the server.
+async fn forward_request(
+    crd: &mut ReadHalf<ClientStream>,
+    cbuf: &mut BytesMut,
+    swr: &mut WriteHalf<ServerStream>,
+    head: Bytes,
+    body: BodyKind,
+    timeouts: (Option<Duration>, Option<Duration>),
+) -> ReqEnd {
+    let (t_client, t_server) = timeouts;
+    if write_all(swr, &head, t_server).await.is_err() {
+        return ReqEnd::Server;
+    }
+    if matches!(body, BodyKind::Empty) {
+        return ReqEnd::Done;
+    }
+    let mut dec = BodyDecoder::new(body, Side::Client);
+    loop {
+        let Ok((fwd, done)) = ready(&mut dec, cbuf) else {
+            return ReqEnd::Client(false);
+        };
+        if fwd > 0 {
+            let chunk = cbuf.split_to(fwd.min(cbuf.len()));
+            if write_all(swr, &chunk, t_server).await.is_err() {
+                return ReqEnd::Server;
+            }
+        }
+        if done {
+            return ReqEnd::Done;
+        }
+        match read_some(crd, cbuf, t_client).await {
+            Ok(n) if n > 0 => {}
+            Ok(_) | Err(Some(_)) => return ReqEnd::Client(false),
+            Err(None) => return ReqEnd::Client(true),
+        }
+    }
+}
+
+/// The shared, read-only inputs of the response direction.
+struct ResCtx<'a> {
+    fe: &'a Frontend,
+    be: &'a Backend,
+    session: &'a Session,
+    req: &'a RequestHead,
+    info: RequestInfo,
+    client_keep: bool,
+    sent_at: Instant,
+    timing: (Instant, SystemTime),
+}
+
+/// How the response direction left both connections.
+struct ResOutcome {
+    end: ResEnd,
+    /// The server connection may carry another request.
+    server_reusable: bool,
+    /// The client connection may carry another request.
+    client_keep: bool,
+}
+
+/// Reads the response head (passing interim ones on), applies the response
+/// rules and forwards head and body to the client.
+async fn forward_response(
+    cx: &ResCtx<'_>,
+    cwr: &mut WriteHalf<ClientStream>,
+    srd: &mut ReadHalf<ServerStream>,
+    sbuf: &mut BytesMut,
+    vars: &mut HashMap<String, String>,
+    txn: &mut TxnLog,
+) -> ResOutcome {
+    let t_client = cx.fe.timeout_client;
+    let t_server = cx.be.timeout_server;
+    let fail = |end| ResOutcome {
+        end,
+        server_reusable: false,
+        client_keep: false,
+    };
+    let mut parser = HeadParser::new(Limits::default());
+    let mut res = loop {
+        match parser.parse_response(sbuf, &cx.info) {
+            Ok(Some(head)) if head.is_interim() => {
+                let mut out = BytesMut::with_capacity(head.encoded_len());
+                head.encode(&mut out);
+                if write_all(cwr, &out, t_client).await.is_err() {
+                    return fail(ResEnd::Broken(*b"CH"));
+                }
+                txn.bytes += out.len() as u64;
+            }
+            Ok(Some(head)) => break head,
+            Ok(None) => match read_some(srd, sbuf, t_server).await {
+                Ok(n) if n > 0 => {}
+                Ok(_) | Err(Some(_)) => return no_head(cwr, txn, 502, *b"SH", t_client).await,
+                Err(None) => return no_head(cwr, txn, 504, *b"sH", t_client).await,
+            },
+            Err(_) => return no_head(cwr, txn, 502, *b"PH", t_client).await,
+        }
+    };
+    txn.t_response = Some(ms(cx.sent_at.elapsed()));
+    txn.status = res.status();
+    txn.res_caps = capture(res.headers(), &cx.fe.res_captures);
+    for rules in [&cx.be.http_response, &cx.fe.http_response] {
+        if let Verdict::Reply(status, bytes) =
+            run_response_rules(rules, cx.req, &mut res, cx.session.ep, vars)
+        {
+            txn.status = status;
+            if write_all(cwr, &bytes, t_client).await.is_ok() {
+                txn.bytes += bytes.len() as u64;
+            }
+            return fail(ResEnd::Replied);
+        }
+    }
+    let kind = res.body_kind();
+    let server_reusable = res.keep_alive() && kind != BodyKind::CloseDelimited;
+    let client_keep = cx.client_keep && kind != BodyKind::CloseDelimited;
+    if kind != BodyKind::Tunnel {
+        res.set_connection(if client_keep {
+            ConnectionMode::KeepAlive
+        } else {
+            ConnectionMode::Close
+        });
+    }
+    let mut out = BytesMut::with_capacity(res.encoded_len());
+    res.encode(&mut out);
+    if write_all(cwr, &out, t_client).await.is_err() {
+        return fail(ResEnd::Broken(*b"CD"));
+    }
+    txn.bytes += out.len() as u64;
+    if cx.fe.logasap {
+        emit_log(cx.fe, cx.session, txn, cx.timing, true);
+    }
+    if kind == BodyKind::Tunnel {
+        return ResOutcome {
+            end: ResEnd::Tunnel,
+            server_reusable: false,
+            client_keep: false,
+        };
+    }
+    if kind == BodyKind::Empty {
+        return ResOutcome {
+            end: ResEnd::Done,
+            server_reusable,
+            client_keep,
+        };
+    }
+    let mut dec = BodyDecoder::new(kind, Side::Server);
+    loop {
+        let Ok((fwd, done)) = ready(&mut dec, sbuf) else {
+            return fail(ResEnd::Broken(*b"SD"));
+        };
+        if fwd > 0 {
+            let chunk = sbuf.split_to(fwd.min(sbuf.len()));
+            if write_all(cwr, &chunk, t_client).await.is_err() {
+                return fail(ResEnd::Broken(*b"CD"));
+            }
+            txn.bytes += chunk.len() as u64;
+        }
+        if done {
+            return ResOutcome {
+                end: ResEnd::Done,
+                server_reusable,
+                client_keep,
+            };
+        }
+        match read_some(srd, sbuf, t_server).await {
+            Ok(n) if n > 0 => {}
+            Ok(_) => {
+                return if dec.finish().is_ok() {
+                    ResOutcome {
+                        end: ResEnd::UntilClose,
+                        server_reusable: false,
+                        client_keep: false,
+                    }
+                } else {
+                    fail(ResEnd::Broken(*b"SD"))
+                };
+            }
+            Err(Some(_)) => return fail(ResEnd::Broken(*b"SD")),
+            Err(None) => return fail(ResEnd::Broken(*b"sD")),
+        }
+    }
+}
+
+/// Answers with an error page when no response head could be had.
+async fn no_head(
+    cwr: &mut WriteHalf<ClientStream>,
+    txn: &mut TxnLog,
+    status: u16,
+    termination: [u8; 2],
+    t_client: Option<Duration>,
+) -> ResOutcome {
+    let page = error_page(status);
+    txn.status = status;
+    txn.termination = termination;
+    if write_all(cwr, page, t_client).await.is_ok() {
+        txn.bytes += page.len() as u64;
+    }
+    ResOutcome {
+        end: ResEnd::NoHead,
+        server_reusable: false,
+        client_keep: false,
+    }
+}
+
+/// Resolves when the client closes while its request waits for a server
+/// (`option abortonclose`). Bytes read meanwhile stay in `buf`; past a
+/// buffer's worth, it stops watching.
+async fn client_gone(crd: &mut ReadHalf<ClientStream>, buf: &mut BytesMut) {
+    while buf.len() < READ_CHUNK * 4 {
+        match crd.read_buf(buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+    std::future::pending::<()>().await;
+}
+
+struct Http {
+    session: Session,
+    fe: Arc<Frontend>,
+    crd: ReadHalf<ClientStream>,
+    cwr: WriteHalf<ClientStream>,
+    cbuf: BytesMut,
+    parser: HeadParser,
+    server: Option<ServerConn>,
+}
+
+/// What follows a transaction.
+enum Next {
+    KeepAlive,
+    Close,
+    Tunnel(ServerConn),
+}
+
+/// Runs one HTTP-mode session to its end.
+pub(crate) async fn serve(session: Session, client: ClientStream) {
+    let (crd, cwr) = tokio::io::split(client);
+    let fe = Arc::clone(&session.ctx.fe);
+    let mut h = Http {
+        session,
+        fe,
+        crd,
+        cwr,
+        cbuf: BytesMut::with_capacity(READ_CHUNK),
+        parser: HeadParser::new(Limits::default()),
+        server: None,
+    };
+    let mut first = true;
+    loop {
+        match h.transaction(first).await {
+            Next::KeepAlive => first = false,
+            Next::Close => break,
+            Next::Tunnel(conn) => {
+                h.tunnel(conn).await;
+                break;
+            }
+        }
+    }
+    if let Some(s) = h.server.take() {
+        s.release();
+    }
+    let _ = h.cwr.shutdown().await;
+}
+
+impl Http {
+    /// Sends an answer of the proxy's own and logs the transaction.
+    async fn answer(
+        &mut self,
+        txn: &mut TxnLog,
+        status: u16,
+        bytes: &[u8],
+        timing: (Instant, SystemTime),
+    ) {
+        txn.status = status;
+        if write_all(&mut self.cwr, bytes, self.fe.timeout_client)
+            .await
+            .is_ok()
+        {
+            txn.bytes += bytes.len() as u64;
+        }
+        emit_log(&self.fe, &self.session, txn, timing, false);
+    }
+
+    /// Reads a request head, answering 400/408 when it cannot be had.
+    async fn read_head(
+        &mut self,
+        first: bool,
+    ) -> Result<(RequestHead, (Instant, SystemTime)), Next> {
+        let fe = Arc::clone(&self.fe);
+        // A request after the first waits for its first byte under
+        // `timeout http-keep-alive`; an idle connection then just closes.
+        if !first && self.cbuf.is_empty() {
+            let idle = fe
+                .timeout_keep_alive
+                .or(fe.timeout_http_request)
+                .or(fe.timeout_client);
+            let stop = self.session.ctx.clone();
+            tokio::select! {
+                r = read_some(&mut self.crd, &mut self.cbuf, idle) => match r {
+                    Ok(n) if n > 0 => {}
+                    _ => return Err(Next::Close),
+                },
+                () = stop.stopped() => return Err(Next::Close),
+            }
+        }
+        let timing = if first {
+            (self.session.started, self.session.accepted_at)
+        } else {
+            (Instant::now(), SystemTime::now())
+        };
+        let deadline = fe
+            .timeout_http_request
+            .or(fe.timeout_client)
+            .map(|t| timing.0 + t);
+        loop {
+            match self.parser.parse_request(&mut self.cbuf) {
+                Ok(Some(head)) => return Ok((head, timing)),
+                Ok(None) => {}
+                Err(e) => {
+                    let status = e.status();
+                    let mut txn = TxnLog {
+                        termination: *b"PR",
+                        ..TxnLog::default()
+                    };
+                    self.answer(&mut txn, status, parse_error_page(status), timing)
+                        .await;
+                    return Err(Next::Close);
+                }
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match read_some(&mut self.crd, &mut self.cbuf, left).await {
+                Ok(n) if n > 0 => {}
+                Ok(_) | Err(Some(_)) => {
+                    // The client went away before a complete head.
+                    if !self.cbuf.is_empty() || !fe.dontlognull {
+                        let txn = TxnLog {
+                            status: 400,
+                            termination: *b"CR",
+                            ..TxnLog::default()
+                        };
+                        emit_log(&fe, &self.session, &txn, timing, false);
+                    }
+                    return Err(Next::Close);
+                }
+                Err(None) => {
+                    let mut txn = TxnLog {
+                        termination: *b"cR",
+                        ..TxnLog::default()
+                    };
+                    self.answer(&mut txn, 408, parse_error_page(408), timing)
+                        .await;
+                    return Err(Next::Close);
+                }
+            }
+        }
+    }
+
+    /// After a direct answer: keep the connection when nothing of the
+    /// request is left unread and the modes allow it.
+    fn after_reply(&self, status: u16, has_body: bool, info: RequestInfo) -> Next {
+        let mode = self.fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
+        if has_body
+            || status >= 400
+            || !info.keep_alive
+            || mode == ConnMode::Close
+            || self.session.ctx.stopping()
+        {
+            Next::Close
+        } else {
+            Next::KeepAlive
+        }
+    }
+
+    async fn transaction(&mut self, first: bool) -> Next {
+        let (mut req, timing) = match self.read_head(first).await {
+            Ok(h) => h,
+            Err(next) => return next,
+        };
+        let fe = Arc::clone(&self.fe);
+        let ep = self.session.ep;
+        let info0 = req.info();
+        let mut txn = TxnLog {
+            t_request: Some(ms(timing.0.elapsed())),
+            request_line: format!(
+                "{} {} {}",
+                text(req.method()),
+                text(req.target()),
+                text(req.version().as_bytes())
+            ),
+            req_caps: capture(req.headers(), &fe.req_captures),
+            res_caps: vec![None; fe.res_captures.len()],
+            termination: *b"--",
+            ..TxnLog::default()
+        };
+        let has_body = !matches!(info0.body, BodyKind::Empty);
+        let mut vars = HashMap::new();
+        if let Verdict::Reply(status, bytes) =
+            run_request_rules(&fe.http_request, &mut req, ep, &mut vars)
+        {
+            txn.termination = *b"PR";
+            self.answer(&mut txn, status, &bytes, timing).await;
+            return self.after_reply(status, has_body, info0);
+        }
+        let be = {
+            let view = ReqView {
+                head: &req,
+                ep,
+                vars: &vars,
+                res: None,
+            };
+            self.session.select_backend(&view)
+        };
+        let Some(be) = be else {
+            txn.termination = *b"PR";
+            self.answer(&mut txn, 503, error_page(503), timing).await;
+            return Next::Close;
+        };
+        txn.backend = Some(Arc::clone(&be));
+        if let Verdict::Reply(status, bytes) =
+            run_request_rules(&be.http_request, &mut req, ep, &mut vars)
+        {
+            txn.termination = *b"PR";
+            self.answer(&mut txn, status, &bytes, timing).await;
+            return self.after_reply(status, has_body, info0);
+        }
+        if let Some(ff) = be.forwardfor.as_ref().or(fe.forwardfor.as_ref()) {
+            let present = req.headers().contains(ff.header.as_bytes());
+            if ff.applies_to(ep.src.ip()) && !(ff.if_none && present) {
+                let ip = ep.src.ip().to_string();
+                if req
+                    .headers_mut()
+                    .append(ff.header.as_bytes(), ip.as_bytes())
+                    .is_err()
+                {
+                    txn.termination = *b"PR";
+                    self.answer(&mut txn, 500, error_page(500), timing).await;
+                    return Next::Close;
+                }
+            }
+        }
+        let mode = ConnMode::combine(fe.conn_mode, be.conn_mode);
+        req.set_connection(match mode {
+            ConnMode::KeepAlive => ConnectionMode::KeepAlive,
+            _ => ConnectionMode::Close,
+        });
+        let info = req.info();
+        let client_keep = info0.keep_alive && mode != ConnMode::Close;
+
+        // A connection kept from the previous request goes back to its
+        // server's pool: the balancer decides, and reuse finds it there.
+        if let Some(s) = self.server.take() {
+            s.release();
+        }
+        let key = KeyOwned {
+            client: Some(ep.src.ip()),
+            uri: Some(text(req.target()).to_string()),
+            header: be
+                .hash_header
+                .as_ref()
+                .and_then(|h| req.headers().get(h.as_bytes()))
+                .map(|v| text(v).split(',').next().unwrap_or("").trim().to_string()),
+            random: rand_u32(),
+        };
+        // Like `http-reuse safe`: a session's first request never rides on
+        // another session's idle connection.
+        let reuse = mode == ConnMode::KeepAlive && !first;
+        let connected = {
+            let connecting = connect::connect(&be, &key, ep.dst, reuse);
+            if be.abortonclose {
+                tokio::select! {
+                    c = connecting => Some(c),
+                    () = client_gone(&mut self.crd, &mut self.cbuf) => None,
+                }
+            } else {
+                Some(connecting.await)
+            }
+        };
+        let c = match connected {
+            None => {
+                txn.termination = *b"CQ";
+                emit_log(&fe, &self.session, &txn, timing, false);
+                return Next::Close;
+            }
+            Some(Err(fail)) => {
+                txn.termination = fail.termination();
+                txn.queues = (0, be.queued.load(Ordering::Relaxed));
+                if fail != ConnectFail::NoServer {
+                    txn.t_queue = Some(ms(timing.0.elapsed()));
+                }
+                self.answer(&mut txn, 503, error_page(503), timing).await;
+                return Next::Close;
+            }
+            Some(Ok(c)) => c,
+        };
+        txn.server = Some(c.slot.server);
+        txn.t_queue = Some(ms(c.queue_time));
+        txn.t_connect = Some(ms(c.connect_time));
+        txn.retries = (c.retries, c.redispatched);
+        let slot: Slot = c.slot;
+        let mut conn = ServerConn::new(c.stream, slot.server, Arc::clone(&be));
+
+        let mut head_bytes = BytesMut::with_capacity(req.encoded_len());
+        req.encode(&mut head_bytes);
+        let cx = ResCtx {
+            fe: &fe,
+            be: &be,
+            session: &self.session,
+            req: &req,
+            info,
+            client_keep,
+            sent_at: Instant::now(),
+            timing,
+        };
+        let (req_end, out) = {
+            let req_dir = forward_request(
+                &mut self.crd,
+                &mut self.cbuf,
+                &mut conn.wr,
+                head_bytes.freeze(),
+                info.body,
+                (fe.timeout_client, be.timeout_server),
+            );
+            let res_dir = forward_response(
+                &cx,
+                &mut self.cwr,
+                &mut conn.rd,
+                &mut conn.buf,
+                &mut vars,
+                &mut txn,
+            );
+            tokio::pin!(req_dir, res_dir);
+            let mut req_end = None;
+            let mut out = None;
+            while req_end.is_none() || out.is_none() {
+                tokio::select! {
+                    r = &mut req_dir, if req_end.is_none() => {
+                        let abort = matches!(r, ReqEnd::Client(_));
+                        req_end = Some(r);
+                        // A client gone mid-request aborts the server side.
+                        if abort && out.is_none() {
+                            break;
+                        }
+                    }
+                    o = &mut res_dir, if out.is_none() => {
+                        let over = !matches!(o.end, ResEnd::Done | ResEnd::Tunnel | ResEnd::UntilClose);
+                        out = Some(o);
+                        // The answer is out: an unfinished upload is dropped.
+                        if over {
+                            break;
+                        }
+                    }
+                }
+            }
+            (req_end, out)
+        };
+        drop(slot);
+        let res_end = out.as_ref().map(|o| &o.end);
+        match (&req_end, res_end) {
+            (Some(ReqEnd::Done), Some(ResEnd::Tunnel)) => {
+                if !fe.logasap {
+                    emit_log(&fe, &self.session, &txn, timing, false);
+                }
+                return Next::Tunnel(conn);
+            }
+            (_, Some(ResEnd::NoHead | ResEnd::Replied)) => {}
+            (_, Some(ResEnd::Broken(t))) => txn.termination = *t,
+            (Some(ReqEnd::Client(true)), _) => txn.termination = *b"cD",
+            (Some(ReqEnd::Client(false)), _) => txn.termination = *b"CD",
+            (Some(ReqEnd::Server), _) => txn.termination = *b"SD",
+            _ => {}
+        }
+        let logged_early = fe.logasap && txn.t_response.is_some();
+        if !logged_early {
+            emit_log(&fe, &self.session, &txn, timing, false);
+        }
+        let clean = matches!(req_end, Some(ReqEnd::Done)) && matches!(res_end, Some(ResEnd::Done));
+        let (server_reusable, client_keep) =
+            out.map_or((false, false), |o| (o.server_reusable, o.client_keep));
+        if clean && server_reusable && mode == ConnMode::KeepAlive && conn.buf.is_empty() {
+            self.server = Some(conn);
+        }
+        if clean && client_keep && !self.session.ctx.stopping() {
+            Next::KeepAlive
+        } else {
+            Next::Close
+        }
+    }
+
+    /// Turns the connection into a tunnel after a 101 or a CONNECT.
+    async fn tunnel(&mut self, mut conn: ServerConn) {
+        let be = Arc::clone(&conn.backend);
+        let t_client = self.fe.timeout_client;
+        if !conn.buf.is_empty() {
+            let b = conn.buf.split();
+            if write_all(&mut self.cwr, &b, t_client).await.is_err() {
+                return;
+            }
+        }
+        if !self.cbuf.is_empty() {
+            let b = self.cbuf.split();
+            if write_all(&mut conn.wr, &b, be.timeout_server)
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        let mut server = conn.rd.unsplit(conn.wr);
+        let mut client = tokio::io::join(&mut self.crd, &mut self.cwr);
+        let idle = be
+            .timeout_tunnel
+            .or_else(|| min_timeout(t_client, be.timeout_server));
+        let stats = tunnel::run(&mut client, &mut server, idle).await;
+        if stats.end != TunnelEnd::Closed {
+            tracing::debug!(frontend = %self.fe.name, end = ?stats.end, "tunnel ended");
+        }
+    }
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    h.finish() as u32
+}

@@ -1,0 +1,292 @@
+//! The tokio engine of haproxyd: listeners, the accept loop with `maxconn`,
+//! and the TCP and HTTP/1.1 sessions that route and forward traffic.
+//!
+//! A [`Config`] is compiled once by [`Engine::build`] into a runtime model
+//! (frontends with compiled ACLs and `use_backend` rules, backends with a
+//! balancer and live server counters). The binary then binds with
+//! [`Engine::bind`] (or adopts inherited sockets with [`Engine::adopt`]),
+//! drops privileges, creates a multi-thread runtime with
+//! [`Engine::nbthread`] workers and runs [`Engine::serve`] on it.
+//!
+//! The request path takes no global lock: the model is shared through `Arc`,
+//! counters are atomic, and each backend's balancer sits behind its own short
+//! mutex.
+
+mod connect;
+mod error;
+mod http;
+mod listen;
+mod logging;
+mod model;
+mod rules;
+mod stream;
+mod tcp;
+mod tunnel;
+
+use std::future::Future;
+use std::net::TcpListener as StdListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime};
+
+use proxy_config::{Config, Mode};
+use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
+
+pub use error::{BuildError, EngineError};
+pub use listen::Listeners;
+pub use stream::{ClientStream, Endpoints, ServerStream};
+
+use listen::BoundListener;
+use model::{Frontend, Runtime};
+
+/// Distinguishes engines so listeners cannot be served by the wrong one.
+static NEXT_ENGINE: AtomicUsize = AtomicUsize::new(1);
+
+/// A configuration compiled for serving.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    rt: Arc<Runtime>,
+    id: usize,
+}
+
+impl Engine {
+    /// Compiles `config`: resolves backends, compiles ACLs and rules, builds
+    /// balancers, resolves server host names and opens log targets.
+    pub fn build(config: &Config) -> Result<Engine, BuildError> {
+        Ok(Engine {
+            rt: Arc::new(Runtime::build(config)?),
+            id: NEXT_ENGINE.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// Worker threads to run the engine on (`nbthread`, else one per CPU).
+    pub fn nbthread(&self) -> usize {
+        self.rt.nbthread
+    }
+
+    /// Binds every `bind` address. Needs no runtime, so it can run before
+    /// privileges are dropped and before the runtime is created.
+    pub fn bind(&self) -> Result<Listeners, EngineError> {
+        listen::bind_all(&self.rt, self.id)
+    }
+
+    /// Takes listening sockets bound elsewhere (inherited from a previous
+    /// process on reload), as `(frontend name, socket)`. Sockets must be
+    /// listening already; they are switched to non-blocking mode.
+    pub fn adopt(
+        &self,
+        sockets: impl IntoIterator<Item = (String, StdListener)>,
+    ) -> Result<Listeners, EngineError> {
+        let mut list = Vec::new();
+        for (name, socket) in sockets {
+            let frontend = self
+                .rt
+                .frontends
+                .iter()
+                .position(|f| f.name == name)
+                .ok_or(EngineError::ForeignListeners)?;
+            let local = socket
+                .local_addr()
+                .map_err(|_| EngineError::ForeignListeners)?;
+            socket
+                .set_nonblocking(true)
+                .map_err(|source| EngineError::Register {
+                    addr: local,
+                    source,
+                })?;
+            list.push(BoundListener {
+                frontend,
+                frontend_name: name,
+                socket,
+                local,
+            });
+        }
+        Ok(Listeners {
+            list,
+            owner: self.id,
+        })
+    }
+
+    /// Serves `listeners` until `shutdown` completes, then stops accepting,
+    /// closes idle keep-alive connections and waits for the streams in
+    /// progress to finish. Must run inside a tokio runtime.
+    pub async fn serve(
+        self,
+        listeners: Listeners,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), EngineError> {
+        if listeners.owner != self.id {
+            return Err(EngineError::ForeignListeners);
+        }
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+        let mut tokio_listeners = Vec::new();
+        for l in listeners.list {
+            let addr = l.local;
+            let tl = TcpListener::from_std(l.socket)
+                .map_err(|source| EngineError::Register { addr, source })?;
+            let fe = self
+                .rt
+                .frontends
+                .get(l.frontend)
+                .cloned()
+                .ok_or(EngineError::ForeignListeners)?;
+            tokio_listeners.push((tl, fe));
+        }
+        for (tl, fe) in tokio_listeners {
+            let ctx = Shared {
+                rt: Arc::clone(&self.rt),
+                fe,
+                stop: stop_rx.clone(),
+                _alive: alive_tx.clone(),
+            };
+            tokio::spawn(accept_loop(tl, ctx));
+        }
+        drop(alive_tx);
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        // Every accept loop and session holds a sender: recv() returns None
+        // once the last of them has finished.
+        while alive_rx.recv().await.is_some() {}
+        Ok(())
+    }
+}
+
+/// What every task of a listener shares.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    pub(crate) rt: Arc<Runtime>,
+    pub(crate) fe: Arc<Frontend>,
+    pub(crate) stop: watch::Receiver<bool>,
+    /// Held while the task runs; [`Engine::serve`] waits for all to drop.
+    pub(crate) _alive: mpsc::Sender<()>,
+}
+
+impl Shared {
+    /// Whether a soft stop was requested.
+    pub(crate) fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Resolves when a soft stop is requested.
+    pub(crate) async fn stopped(&self) {
+        let mut rx = self.stop.clone();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}
+
+/// Permits held by an accepted connection: its place under the global and
+/// the frontend `maxconn`.
+#[derive(Debug)]
+pub(crate) struct ConnPermits {
+    _global: Option<OwnedSemaphorePermit>,
+    _frontend: Option<OwnedSemaphorePermit>,
+}
+
+async fn permit(sem: Option<&Arc<tokio::sync::Semaphore>>) -> Option<OwnedSemaphorePermit> {
+    match sem {
+        Some(s) => Arc::clone(s).acquire_owned().await.ok(),
+        None => None,
+    }
+}
+
+async fn accept_loop(listener: TcpListener, ctx: Shared) {
+    loop {
+        // At maxconn the listener stops accepting, as HAProxy's does: new
+        // connections wait in the kernel's backlog.
+        let permits = tokio::select! {
+            () = ctx.stopped() => return,
+            p = async {
+                let g = permit(ctx.rt.maxconn.as_ref()).await;
+                let f = permit(ctx.fe.maxconn.as_ref()).await;
+                ConnPermits { _global: g, _frontend: f }
+            } => p,
+        };
+        let accepted = tokio::select! {
+            () = ctx.stopped() => return,
+            a = listener.accept() => a,
+        };
+        let (sock, src) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of descriptors or similar: back off briefly instead of
+                // spinning; the connection stays in the backlog.
+                tracing::warn!(frontend = %ctx.fe.name, error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let dst = match sock.local_addr() {
+            Ok(d) => d,
+            Err(_) => continue,
+        };
+        let _ = sock.set_nodelay(true);
+        let ep = Endpoints { src, dst };
+        let session = Session {
+            _counted: [ctx.rt.counters.enter(), ctx.fe.counters.enter()],
+            ctx: ctx.clone(),
+            accepted_at: SystemTime::now(),
+            started: Instant::now(),
+            ep,
+            _permits: permits,
+        };
+        let client = ClientStream::Tcp(sock);
+        match ctx.fe.mode {
+            Mode::Http => {
+                tokio::spawn(http::serve(session, client));
+            }
+            _ => {
+                tokio::spawn(tcp::serve(session, client));
+            }
+        }
+    }
+}
+
+/// One accepted client connection.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) ctx: Shared,
+    pub(crate) accepted_at: SystemTime,
+    pub(crate) started: Instant,
+    pub(crate) ep: Endpoints,
+    pub(crate) _permits: ConnPermits,
+    pub(crate) _counted: [model::CounterGuard; 2],
+}
+
+impl Session {
+    /// The frontend.
+    pub(crate) fn fe(&self) -> &Frontend {
+        &self.ctx.fe
+    }
+
+    /// Picks the backend: the first `use_backend` whose condition holds,
+    /// else `default_backend`.
+    pub(crate) fn select_backend(
+        &self,
+        view: &dyn proxy_acl::RequestView,
+    ) -> Option<Arc<model::Backend>> {
+        let fe = self.fe();
+        let idx = fe
+            .use_backends
+            .iter()
+            .find(|(cond, _)| cond.as_ref().is_none_or(|c| c.evaluate(view)))
+            .map(|(_, i)| *i)
+            .or(fe.default_backend)?;
+        self.ctx.rt.backends.get(idx).cloned()
+    }
+
+    /// Connection counters for a log line: process, frontend, backend, server.
+    pub(crate) fn conns(
+        &self,
+        be: Option<&model::Backend>,
+        server: Option<&model::Server>,
+    ) -> [u32; 4] {
+        [
+            self.ctx.rt.counters.current(),
+            self.fe().counters.current(),
+            be.map_or(0, |b| b.counters.current()),
+            server.map_or(0, |s| s.counters.current()),
+        ]
+    }
+}

@@ -1,0 +1,765 @@
+//! The runtime model: a [`Config`] compiled once into frontends (with their
+//! compiled ACLs and `use_backend` rules), backends (with a balancer and live
+//! server counters) and log targets. Everything here is read-only after build
+//! except atomic counters, the balancers (each behind its own short mutex) and
+//! the per-server idle connection pools.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use proxy_acl::{AclSet, CompiledCondition, NoFiles};
+use proxy_balance::{
+    Algorithm, Balancer, BalancerConfig, HashFunction, HashMethod, HashType, ServerId, ServerSpec,
+    ServerState, UriOptions,
+};
+use proxy_config::{
+    Balance, BindAddress, Config, ForwardFor, IpNet, Mode, OptionKind, Proxy, ServerHost,
+    ServerPort, Span, TimeoutKind,
+};
+use tokio::sync::{Notify, Semaphore};
+
+use super::error::BuildError;
+use super::logging::{GlobalLogs, Logger};
+use super::rules::{self, HttpRules};
+
+/// Idle server connections kept per server for reuse.
+const MAX_IDLE_PER_SERVER: usize = 64;
+
+/// HAProxy's default `retries`.
+const DEFAULT_RETRIES: u32 = 3;
+
+fn at(span: &Span) -> String {
+    span.to_string()
+}
+
+/// Locks a mutex, recovering the data if a holder panicked: the guarded
+/// state (a balancer, a pool) stays consistent between statements.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How HTTP connections are handled on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum ConnMode {
+    /// Both sides kept alive (the default).
+    KeepAlive,
+    /// Client side kept alive, server side closed after each response.
+    ServerClose,
+    /// Both sides closed after each response.
+    Close,
+}
+
+impl ConnMode {
+    /// The mode a proxy's own options ask for, if any.
+    fn of(p: &Proxy) -> Option<ConnMode> {
+        if p.option_enabled("httpclose") {
+            Some(ConnMode::Close)
+        } else if p.option_enabled("http-server-close") {
+            Some(ConnMode::ServerClose)
+        } else if p.option_enabled("http-keep-alive") {
+            Some(ConnMode::KeepAlive)
+        } else {
+            None
+        }
+    }
+
+    /// Frontend and backend options combine: the more closing one wins.
+    pub(crate) fn combine(fe: Option<ConnMode>, be: Option<ConnMode>) -> ConnMode {
+        fe.unwrap_or(ConnMode::KeepAlive)
+            .max(be.unwrap_or(ConnMode::KeepAlive))
+    }
+}
+
+/// `option forwardfor` as compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct ForwardForRt {
+    /// Sources that are not given the header.
+    pub(crate) except: Option<IpNet>,
+    /// Header name.
+    pub(crate) header: String,
+    /// Only when the request has no such header.
+    pub(crate) if_none: bool,
+}
+
+impl ForwardForRt {
+    fn of(p: &Proxy) -> Option<ForwardForRt> {
+        let opt = p.option("forwardfor")?;
+        if opt.negated {
+            return None;
+        }
+        let OptionKind::ForwardFor(ForwardFor {
+            except,
+            header,
+            if_none,
+        }) = &opt.kind
+        else {
+            return None;
+        };
+        Some(ForwardForRt {
+            except: *except,
+            header: header.clone().unwrap_or_else(|| "X-Forwarded-For".into()),
+            if_none: *if_none,
+        })
+    }
+
+    /// Whether a client at `ip` is given the header.
+    pub(crate) fn applies_to(&self, ip: IpAddr) -> bool {
+        self.except.is_none_or(|net| !net_contains(&net, ip))
+    }
+}
+
+/// Whether `ip` is inside `net` (IPv4-mapped IPv6 clients match IPv4 networks).
+pub(crate) fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match (net.addr, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let bits = u32::from(net.prefix.min(32));
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(n) & mask == u32::from(a) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let bits = u32::from(net.prefix.min(128));
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(n) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
+}
+
+/// One listening address of a frontend.
+#[derive(Debug, Clone)]
+pub(crate) struct BindSpec {
+    /// The address to bind.
+    pub(crate) addr: SocketAddr,
+    /// `v6only`.
+    pub(crate) v6only: bool,
+    /// The `bind` line, for errors.
+    pub(crate) at: String,
+}
+
+/// `capture request|response header NAME len N`.
+#[derive(Debug, Clone)]
+pub(crate) struct CaptureSpec {
+    /// Header name.
+    pub(crate) header: String,
+    /// Maximum captured length.
+    pub(crate) len: usize,
+}
+
+/// Live counters of a proxy or server.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Streams in progress.
+    pub(crate) current: AtomicU32,
+    /// Streams since start.
+    pub(crate) total: AtomicU64,
+}
+
+impl Counters {
+    /// Counts one stream in; the guard counts it out.
+    pub(crate) fn enter(self: &Arc<Self>) -> CounterGuard {
+        self.current.fetch_add(1, Ordering::Relaxed);
+        self.total.fetch_add(1, Ordering::Relaxed);
+        CounterGuard(Arc::clone(self))
+    }
+
+    /// Streams in progress now.
+    pub(crate) fn current(&self) -> u32 {
+        self.current.load(Ordering::Relaxed)
+    }
+}
+
+/// Decrements a [`Counters::current`] when dropped.
+#[derive(Debug)]
+pub(crate) struct CounterGuard(Arc<Counters>);
+
+impl Drop for CounterGuard {
+    fn drop(&mut self) {
+        self.0.current.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A frontend (or the frontend half of a listen section).
+#[derive(Debug)]
+pub(crate) struct Frontend {
+    /// Name.
+    pub(crate) name: String,
+    /// `mode`.
+    pub(crate) mode: Mode,
+    /// Listening addresses.
+    pub(crate) binds: Vec<BindSpec>,
+    /// `maxconn` (concurrent connections accepted).
+    pub(crate) maxconn: Option<Arc<Semaphore>>,
+    /// `timeout client`.
+    pub(crate) timeout_client: Option<Duration>,
+    /// `timeout http-request`.
+    pub(crate) timeout_http_request: Option<Duration>,
+    /// `timeout http-keep-alive`.
+    pub(crate) timeout_keep_alive: Option<Duration>,
+    /// Connection mode asked by the frontend's options.
+    pub(crate) conn_mode: Option<ConnMode>,
+    /// `option forwardfor`.
+    pub(crate) forwardfor: Option<ForwardForRt>,
+    /// `option httplog` (else tcplog when `option tcplog`, else no line).
+    pub(crate) httplog: bool,
+    /// `option tcplog`.
+    pub(crate) tcplog: bool,
+    /// `option dontlognull`.
+    pub(crate) dontlognull: bool,
+    /// `option logasap`.
+    pub(crate) logasap: bool,
+    /// `capture request header` lines.
+    pub(crate) req_captures: Vec<CaptureSpec>,
+    /// `capture response header` lines.
+    pub(crate) res_captures: Vec<CaptureSpec>,
+    /// `use_backend` rules: condition and backend index.
+    pub(crate) use_backends: Vec<(Option<CompiledCondition>, usize)>,
+    /// `default_backend` (or the listen section itself).
+    pub(crate) default_backend: Option<usize>,
+    /// `http-request` rules.
+    pub(crate) http_request: HttpRules,
+    /// `http-response` rules.
+    pub(crate) http_response: HttpRules,
+    /// Log targets.
+    pub(crate) logger: Logger,
+    /// Live counters.
+    pub(crate) counters: Arc<Counters>,
+}
+
+/// A server of a backend.
+#[derive(Debug)]
+pub(crate) struct Server {
+    /// Name.
+    pub(crate) name: String,
+    /// Host part of the address, resolved.
+    pub(crate) ip: IpAddr,
+    /// Port part of the address.
+    pub(crate) port: ServerPort,
+    /// `maxconn`: the slots of this server, handed out in FIFO order.
+    pub(crate) slots: Option<Arc<Semaphore>>,
+    /// Requests waiting for a slot.
+    pub(crate) queued: AtomicU32,
+    /// Live counters.
+    pub(crate) counters: Arc<Counters>,
+    /// Idle connections kept for reuse.
+    pub(crate) idle: Mutex<Vec<super::stream::ServerStream>>,
+}
+
+impl Server {
+    /// The address to connect to for a client that arrived on `dst`.
+    pub(crate) fn addr(&self, dst: SocketAddr) -> SocketAddr {
+        let port = match self.port {
+            ServerPort::Fixed(p) => p,
+            ServerPort::Same => dst.port(),
+            ServerPort::Offset(off) => {
+                let p = i64::from(dst.port()) + i64::from(off);
+                u16::try_from(p.rem_euclid(65536)).unwrap_or(0)
+            }
+        };
+        SocketAddr::new(self.ip, port)
+    }
+
+    /// Takes an idle connection for reuse, if any.
+    pub(crate) fn take_idle(&self) -> Option<super::stream::ServerStream> {
+        lock(&self.idle).pop()
+    }
+
+    /// Keeps a connection for reuse (dropped when the pool is full).
+    pub(crate) fn put_idle(&self, s: super::stream::ServerStream) {
+        let mut idle = lock(&self.idle);
+        if idle.len() < MAX_IDLE_PER_SERVER {
+            idle.push(s);
+        }
+    }
+}
+
+/// A backend (or the backend half of a listen section).
+#[derive(Debug)]
+pub(crate) struct Backend {
+    /// Name.
+    pub(crate) name: String,
+    /// `mode`.
+    pub(crate) mode: Mode,
+    /// Servers in declaration order.
+    pub(crate) servers: Vec<Server>,
+    /// Balancer over the servers, behind a short lock.
+    pub(crate) balancer: Mutex<Balancer>,
+    /// Server ids to indexes in [`Backend::servers`].
+    pub(crate) by_id: HashMap<ServerId, usize>,
+    /// Wakes requests queued on the backend when a slot frees up.
+    pub(crate) queue: Notify,
+    /// Requests waiting in the backend queue.
+    pub(crate) queued: AtomicU32,
+    /// `retries`.
+    pub(crate) retries: u32,
+    /// `option redispatch [interval]`.
+    pub(crate) redispatch: Option<i32>,
+    /// `option abortonclose`.
+    pub(crate) abortonclose: bool,
+    /// `timeout connect`.
+    pub(crate) timeout_connect: Option<Duration>,
+    /// `timeout server`.
+    pub(crate) timeout_server: Option<Duration>,
+    /// `timeout queue` (falls back on `timeout connect`).
+    pub(crate) timeout_queue: Option<Duration>,
+    /// `timeout tunnel`.
+    pub(crate) timeout_tunnel: Option<Duration>,
+    /// Connection mode asked by the backend's options.
+    pub(crate) conn_mode: Option<ConnMode>,
+    /// `option forwardfor`.
+    pub(crate) forwardfor: Option<ForwardForRt>,
+    /// `http-request` rules (run after the frontend's).
+    pub(crate) http_request: HttpRules,
+    /// `http-response` rules (run before the frontend's).
+    pub(crate) http_response: HttpRules,
+    /// `balance hdr(NAME)`: the header to hash.
+    pub(crate) hash_header: Option<String>,
+    /// Live counters.
+    pub(crate) counters: Arc<Counters>,
+}
+
+impl Backend {
+    /// The server with balancer id `id`.
+    pub(crate) fn server(&self, id: ServerId) -> Option<(usize, &Server)> {
+        let i = *self.by_id.get(&id)?;
+        self.servers.get(i).map(|s| (i, s))
+    }
+}
+
+/// The whole compiled configuration.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    /// Frontends in declaration order.
+    pub(crate) frontends: Vec<Arc<Frontend>>,
+    /// Backends in declaration order.
+    pub(crate) backends: Vec<Arc<Backend>>,
+    /// Global `maxconn`.
+    pub(crate) maxconn: Option<Arc<Semaphore>>,
+    /// Process-wide counters.
+    pub(crate) counters: Arc<Counters>,
+    /// `nbthread`.
+    pub(crate) nbthread: usize,
+}
+
+impl Runtime {
+    /// Compiles `config`.
+    pub(crate) fn build(config: &Config) -> Result<Runtime, BuildError> {
+        let mut backends = Vec::new();
+        let mut index = HashMap::new();
+        for p in config.backends() {
+            index.insert(p.name.value.clone(), backends.len());
+            backends.push(Arc::new(build_backend(p)?));
+        }
+        let logs = GlobalLogs::build(config)?;
+        let mut frontends = Vec::new();
+        for p in config.frontends() {
+            frontends.push(Arc::new(build_frontend(&logs, p, &index, &backends)?));
+        }
+        let maxconn = config.global.maxconn.as_ref().map(|m| semaphore(m.value));
+        let nbthread = config
+            .global
+            .nbthread
+            .as_ref()
+            .and_then(|n| usize::try_from(n.value).ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Ok(Runtime {
+            frontends,
+            backends,
+            maxconn,
+            counters: Arc::new(Counters::default()),
+            nbthread,
+        })
+    }
+}
+
+fn semaphore(n: u32) -> Arc<Semaphore> {
+    let n = usize::try_from(n)
+        .unwrap_or(Semaphore::MAX_PERMITS)
+        .min(Semaphore::MAX_PERMITS);
+    Arc::new(Semaphore::new(n))
+}
+
+fn build_frontend(
+    logs: &GlobalLogs,
+    p: &Proxy,
+    index: &HashMap<String, usize>,
+    backends: &[Arc<Backend>],
+) -> Result<Frontend, BuildError> {
+    let name = p.name.value.clone();
+    let mode = p.effective_mode();
+    if mode == Mode::Health {
+        return Err(BuildError::Unsupported {
+            at: at(&p.name.span),
+            what: "mode health".into(),
+        });
+    }
+    let mut binds = Vec::new();
+    for b in &p.binds {
+        let v6only = b.value.options.v6only;
+        for a in &b.value.addresses {
+            match a {
+                BindAddress::Inet { ip, ports } => {
+                    for port in ports.clone() {
+                        binds.push(BindSpec {
+                            addr: SocketAddr::new(*ip, port),
+                            v6only,
+                            at: at(&b.span),
+                        });
+                    }
+                }
+                other => {
+                    return Err(BuildError::Unsupported {
+                        at: at(&b.span),
+                        what: format!("bind address {other:?}"),
+                    });
+                }
+            }
+        }
+        if b.value.options.ssl || b.value.options.accept_proxy {
+            return Err(BuildError::Unsupported {
+                at: at(&b.span),
+                what: "bind options 'ssl' and 'accept-proxy'".into(),
+            });
+        }
+    }
+    let mut acls = AclSet::new();
+    for a in &p.acls {
+        acls.declare(&a.value.name, &a.value.expr, &NoFiles)
+            .map_err(|source| BuildError::Acl {
+                at: at(&a.span),
+                source,
+            })?;
+    }
+    let lookup = |name: &str, span: &Span| -> Result<usize, BuildError> {
+        let i = *index.get(name).ok_or_else(|| BuildError::Invalid {
+            at: at(span),
+            message: format!("unable to find required backend '{name}'"),
+        })?;
+        let be = backends.get(i).ok_or_else(|| BuildError::Invalid {
+            at: at(span),
+            message: format!("unable to find required backend '{name}'"),
+        })?;
+        if be.mode != mode {
+            return Err(BuildError::Invalid {
+                at: at(span),
+                message: format!(
+                    "{} proxy '{}' cannot use {} backend '{}'",
+                    mode.name(),
+                    p.name.value,
+                    be.mode.name(),
+                    name
+                ),
+            });
+        }
+        Ok(i)
+    };
+    let mut use_backends = Vec::new();
+    for u in &p.use_backends {
+        if u.value.backend.contains('%') {
+            return Err(BuildError::Unsupported {
+                at: at(&u.span),
+                what: "a log-format expression in use_backend".into(),
+            });
+        }
+        let cond = match &u.value.condition {
+            Some(c) => Some(
+                acls.compile(c, &NoFiles)
+                    .map_err(|source| BuildError::Acl {
+                        at: at(&u.span),
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
+        use_backends.push((cond, lookup(&u.value.backend, &u.span)?));
+    }
+    let default_backend = match (&p.default_backend, p.kind.is_backend()) {
+        (Some(d), _) => Some(lookup(&d.value, &d.span)?),
+        (None, true) => Some(lookup(&p.name.value, &p.name.span)?),
+        (None, false) => None,
+    };
+    let captures = |request: bool| {
+        p.captures
+            .iter()
+            .filter(|c| c.value.request == request)
+            .map(|c| CaptureSpec {
+                header: c.value.header.clone(),
+                len: usize::try_from(c.value.len).unwrap_or(usize::MAX),
+            })
+            .collect::<Vec<_>>()
+    };
+    Ok(Frontend {
+        mode,
+        binds,
+        maxconn: p.maxconn.as_ref().map(|m| semaphore(m.value)),
+        timeout_client: p.timeout(TimeoutKind::Client),
+        timeout_http_request: p.timeout(TimeoutKind::HttpRequest),
+        timeout_keep_alive: p.timeout(TimeoutKind::HttpKeepAlive),
+        conn_mode: ConnMode::of(p),
+        forwardfor: ForwardForRt::of(p),
+        httplog: matches!(p.option("httplog"), Some(o) if !o.negated),
+        tcplog: p.option_enabled("tcplog"),
+        dontlognull: p.option_enabled("dontlognull"),
+        logasap: p.option_enabled("logasap"),
+        req_captures: captures(true),
+        res_captures: captures(false),
+        use_backends,
+        default_backend,
+        http_request: rules::compile(&p.http_request, &acls)?,
+        http_response: rules::compile(&p.http_response, &acls)?,
+        logger: Logger::build(logs, p)?,
+        counters: Arc::new(Counters::default()),
+        name,
+    })
+}
+
+fn algorithm(p: &Proxy) -> Result<(Algorithm, Option<String>), BuildError> {
+    let Some(b) = &p.balance else {
+        return Ok((Algorithm::RoundRobin, None));
+    };
+    Ok(match &b.value {
+        Balance::RoundRobin => (Algorithm::RoundRobin, None),
+        Balance::StaticRr => (Algorithm::StaticRr, None),
+        Balance::LeastConn => (Algorithm::LeastConn, None),
+        Balance::First => (Algorithm::First, None),
+        Balance::Source => (Algorithm::Source, None),
+        Balance::Uri {
+            len,
+            depth,
+            whole,
+            path_only,
+        } => (
+            Algorithm::Uri(UriOptions {
+                len: *len,
+                depth: *depth,
+                whole: *whole,
+                path_only: *path_only,
+            }),
+            None,
+        ),
+        Balance::UrlParam { name, check_post } => {
+            if *check_post {
+                return Err(BuildError::Unsupported {
+                    at: at(&b.span),
+                    what: "balance url_param check_post".into(),
+                });
+            }
+            (Algorithm::UrlParam { name: name.clone() }, None)
+        }
+        Balance::Hdr {
+            name,
+            use_domain_only,
+        } => (
+            Algorithm::Hdr {
+                name: name.clone(),
+                use_domain_only: *use_domain_only,
+            },
+            Some(name.clone()),
+        ),
+        Balance::Random { draws } => (Algorithm::Random { draws: *draws }, None),
+        Balance::RdpCookie { .. } => {
+            return Err(BuildError::Unsupported {
+                at: at(&b.span),
+                what: "balance rdp-cookie".into(),
+            });
+        }
+    })
+}
+
+fn hash_type(p: &Proxy) -> HashType {
+    let Some(h) = &p.hash_type else {
+        return HashType::default();
+    };
+    let h = h.value;
+    let method = if h.consistent {
+        HashMethod::Consistent
+    } else {
+        HashMethod::MapBased
+    };
+    let function = match h.function {
+        proxy_config::HashFunction::Sdbm => HashFunction::Sdbm,
+        proxy_config::HashFunction::Djb2 => HashFunction::Djb2,
+        proxy_config::HashFunction::Wt6 => HashFunction::Wt6,
+        proxy_config::HashFunction::Crc32 => HashFunction::Crc32,
+    };
+    // The model cannot tell `hash-type consistent` from `hash-type consistent
+    // sdbm`; the first is far more common, and HAProxy gives it avalanche.
+    let written = (function != HashFunction::Sdbm || h.avalanche).then_some(function);
+    HashType::new(method, written, h.avalanche)
+}
+
+fn build_backend(p: &Proxy) -> Result<Backend, BuildError> {
+    let mode = p.effective_mode();
+    let (algo, hash_header) = algorithm(p)?;
+    let config = BalancerConfig::new(algo)
+        .hash_type(hash_type(p))
+        .allbackups(p.option_enabled("allbackups"));
+    let mut servers = Vec::new();
+    let mut specs = Vec::new();
+    let mut by_id = HashMap::new();
+    for (n, s) in p.servers.iter().enumerate() {
+        let o = p.server_options(&s.value);
+        let id = ServerId(u32::try_from(n + 1).unwrap_or(u32::MAX));
+        let ip = match &s.value.address.host {
+            ServerHost::Ip(ip) => *ip,
+            ServerHost::Name(host) => resolve(host).map_err(|source| BuildError::Io {
+                at: at(&s.span),
+                message: format!("could not resolve address '{host}'"),
+                source,
+            })?,
+            ServerHost::Unix(_) => {
+                return Err(BuildError::Unsupported {
+                    at: at(&s.span),
+                    what: "a unix socket server address".into(),
+                });
+            }
+        };
+        if o.ssl == Some(true) || o.send_proxy == Some(true) || o.send_proxy_v2 == Some(true) {
+            return Err(BuildError::Unsupported {
+                at: at(&s.span),
+                what: "server options 'ssl', 'send-proxy' and 'send-proxy-v2'".into(),
+            });
+        }
+        let maxconn = o.maxconn.unwrap_or(0);
+        let state = if o.disabled == Some(true) {
+            ServerState::Maint
+        } else {
+            ServerState::Up
+        };
+        let mut spec = ServerSpec::new(id.0)
+            .weight(o.weight.unwrap_or(1))
+            .maxconn(maxconn)
+            .state(state);
+        if o.backup == Some(true) {
+            spec = spec.backup();
+        }
+        specs.push(spec);
+        by_id.insert(id, servers.len());
+        servers.push(Server {
+            name: s.value.name.clone(),
+            ip,
+            port: s.value.address.port,
+            slots: (maxconn > 0).then(|| semaphore(maxconn)),
+            queued: AtomicU32::new(0),
+            counters: Arc::new(Counters::default()),
+            idle: Mutex::new(Vec::new()),
+        });
+    }
+    let balancer = Balancer::new(config, specs).map_err(|source| BuildError::Balance {
+        at: at(&p.name.span),
+        source,
+    })?;
+    let mut acls = AclSet::new();
+    for a in &p.acls {
+        acls.declare(&a.value.name, &a.value.expr, &NoFiles)
+            .map_err(|source| BuildError::Acl {
+                at: at(&a.span),
+                source,
+            })?;
+    }
+    let redispatch = match p.option("redispatch") {
+        Some(o) if !o.negated => match o.kind {
+            OptionKind::Redispatch { interval } => Some(interval.unwrap_or(-1)),
+            _ => Some(-1),
+        },
+        _ => None,
+    };
+    Ok(Backend {
+        name: p.name.value.clone(),
+        mode,
+        servers,
+        balancer: Mutex::new(balancer),
+        by_id,
+        queue: Notify::new(),
+        queued: AtomicU32::new(0),
+        retries: p.retries.as_ref().map_or(DEFAULT_RETRIES, |r| r.value),
+        redispatch,
+        abortonclose: p.option_enabled("abortonclose"),
+        timeout_connect: p.timeout(TimeoutKind::Connect),
+        timeout_server: p.timeout(TimeoutKind::Server),
+        timeout_queue: p
+            .timeout(TimeoutKind::Queue)
+            .or_else(|| p.timeout(TimeoutKind::Connect)),
+        timeout_tunnel: p.timeout(TimeoutKind::Tunnel),
+        conn_mode: ConnMode::of(p),
+        forwardfor: ForwardForRt::of(p),
+        http_request: if p.kind.is_frontend() {
+            HttpRules::default()
+        } else {
+            rules::compile(&p.http_request, &acls)?
+        },
+        http_response: if p.kind.is_frontend() {
+            HttpRules::default()
+        } else {
+            rules::compile(&p.http_response, &acls)?
+        },
+        hash_header,
+        counters: Arc::new(Counters::default()),
+    })
+}
+
+/// Resolves a server host name once, at start-up, as HAProxy does by default.
+fn resolve(host: &str) -> std::io::Result<IpAddr> {
+    (host, 0)
+        .to_socket_addrs()?
+        .next()
+        .map(|a| a.ip())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str, prefix: u8) -> IpNet {
+        IpNet {
+            addr: s.parse().unwrap(),
+            prefix,
+        }
+    }
+
+    #[test]
+    fn network_membership() {
+        let n = net("127.0.0.0", 8);
+        assert!(net_contains(&n, "127.1.2.3".parse().unwrap()));
+        assert!(net_contains(&n, "::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!net_contains(&n, "128.0.0.1".parse().unwrap()));
+        assert!(!net_contains(&n, "::1".parse().unwrap()));
+        assert!(net_contains(
+            &net("0.0.0.0", 0),
+            "10.0.0.1".parse().unwrap()
+        ));
+        assert!(net_contains(&net("fe80::", 10), "fe80::1".parse().unwrap()));
+        assert!(!net_contains(
+            &net("fe80::", 10),
+            "fec0::1".parse().unwrap()
+        ));
+    }
+
+    #[test]
+    fn connection_modes_combine_towards_closing() {
+        use ConnMode::*;
+        assert_eq!(ConnMode::combine(None, None), KeepAlive);
+        assert_eq!(ConnMode::combine(Some(Close), Some(ServerClose)), Close);
+        assert_eq!(
+            ConnMode::combine(Some(KeepAlive), Some(ServerClose)),
+            ServerClose
+        );
+        assert_eq!(ConnMode::combine(None, Some(Close)), Close);
+    }
+}

@@ -1,0 +1,178 @@
+//! `mode tcp` sessions: pick a backend from the connection's addresses,
+//! connect to a server, forward both ways until either side is done, and
+//! log one `option tcplog` line.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use proxy_acl::RequestView;
+
+use super::connect::{self, KeyOwned};
+use super::model::{Backend, Server};
+use super::stream::ClientStream;
+use super::tunnel::{self, TunnelEnd};
+use super::{Endpoints, Session};
+use crate::log::httplog::{StreamLog, Timers, write_tcplog};
+
+/// What ACLs see of a TCP connection: its addresses and nothing of layer 7.
+pub(crate) struct ConnView(pub(crate) Endpoints);
+
+impl RequestView for ConnView {
+    fn method(&self) -> &str {
+        ""
+    }
+    fn url(&self) -> &str {
+        ""
+    }
+    fn version(&self) -> &str {
+        ""
+    }
+    fn header_at(&self, _index: usize) -> Option<(&str, &str)> {
+        None
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        Some(self.0.src)
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        Some(self.0.dst)
+    }
+}
+
+/// The smaller of two optional timeouts (`None` is infinite).
+pub(crate) fn min_timeout(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs one TCP-mode session to its end.
+pub(crate) async fn serve(session: Session, mut client: ClientStream) {
+    let fe_name = session.fe().name.clone();
+    let Some(be) = session.select_backend(&ConnView(session.ep)) else {
+        log(
+            &session,
+            &fe_name,
+            None,
+            None,
+            Timers::default(),
+            0,
+            *b"PR",
+            (0, false),
+            true,
+        );
+        return;
+    };
+    let key = KeyOwned {
+        client: Some(session.ep.src.ip()),
+        ..KeyOwned::default()
+    };
+    let c = match connect::connect(&be, &key, session.ep.dst, false).await {
+        Ok(c) => c,
+        Err(fail) => {
+            let timers = Timers {
+                queue: None,
+                connect: None,
+                total: Some(ms(session.started.elapsed())),
+                ..Timers::default()
+            };
+            log(
+                &session,
+                &fe_name,
+                Some(&be),
+                None,
+                timers,
+                0,
+                fail.termination(),
+                (0, false),
+                false,
+            );
+            return;
+        }
+    };
+    let mut server_stream = c.stream;
+    let server = be.servers.get(c.slot.server);
+    // Once connected, `timeout tunnel` replaces the client and server ones.
+    let idle = be
+        .timeout_tunnel
+        .or_else(|| min_timeout(session.fe().timeout_client, be.timeout_server));
+    let stats = tunnel::run(&mut client, &mut server_stream, idle).await;
+    let termination = match stats.end {
+        TunnelEnd::Closed => *b"--",
+        TunnelEnd::Timeout => *b"cD",
+        TunnelEnd::ClientError => *b"CD",
+        TunnelEnd::ServerError => *b"SD",
+    };
+    let timers = Timers {
+        request: None,
+        queue: Some(ms(c.queue_time)),
+        connect: Some(ms(c.connect_time)),
+        response: None,
+        total: Some(ms(session.started.elapsed())),
+    };
+    let null = stats.to_server == 0 && stats.to_client == 0;
+    log(
+        &session,
+        &fe_name,
+        Some(&be),
+        server,
+        timers,
+        stats.to_client,
+        termination,
+        (c.retries, c.redispatched),
+        null,
+    );
+    drop(c.slot);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn log(
+    session: &Session,
+    fe_name: &str,
+    be: Option<&Backend>,
+    server: Option<&Server>,
+    timers: Timers,
+    bytes: u64,
+    termination: [u8; 2],
+    retries: (u32, bool),
+    null: bool,
+) {
+    let fe = session.fe();
+    if !fe.logger.enabled() || (null && fe.dontlognull) {
+        return;
+    }
+    let mut line = String::with_capacity(160);
+    if fe.tcplog || fe.httplog {
+        let l = StreamLog {
+            client: session.ep.src,
+            date: session.accepted_at,
+            frontend: fe_name,
+            frontend_tls: false,
+            backend: be.map_or(fe_name, |b| b.name.as_str()),
+            server: server.map(|s| s.name.as_str()),
+            timers,
+            status: 0,
+            bytes,
+            logasap: false,
+            cookies: (None, None),
+            termination: [termination[0], termination[1], b'-', b'-'],
+            conns: session.conns(be, server),
+            retries,
+            queues: (0, 0),
+            request_captures: &[],
+            response_captures: &[],
+            request_line: "",
+        };
+        write_tcplog(&mut line, &l);
+    } else {
+        line = format!(
+            "Connect from {} to {} ({}/TCP)",
+            session.ep.src, session.ep.dst, fe_name
+        );
+    }
+    fe.logger.emit(&line);
+}
