@@ -56,6 +56,7 @@ done
       split("haproxy haproxyd", tools, " ")
       for (i = 1; i <= 2; i++) {
         t = tools[i]
+        sub(/^ /, "", wall[t]); sub(/^ /, "", rss[t])
         printf "%-9s %-22s %-8.2f %-28s %-10.1f\n", t, wall[t], sw[t] / n[t], rss[t], sr[t] / n[t] / 1024
       }
       printf "\nratio haproxyd/haproxy: wall %.2fx, max RSS %.2fx\n", \
