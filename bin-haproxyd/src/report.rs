@@ -389,4 +389,69 @@ mod tests {
         assert_eq!(outcome.code, 1);
         assert!(outcome.stderr.last().unwrap().ends_with(": engine failed"));
     }
+
+    fn with_warning(text: &str) -> Loaded {
+        let mut loaded = load(text).unwrap();
+        loaded.warnings.push(Diagnostic {
+            span: proxy_config::Span {
+                file: "t.cfg".into(),
+                line: 9,
+                column: 5,
+            },
+            section: None,
+            keyword: Some("option".to_owned()),
+            kind: DiagnosticKind::NotImplemented("option logasap".to_owned()),
+            severity: Severity::Warning,
+        });
+        loaded
+    }
+
+    #[test]
+    fn warnings_go_to_stderr_and_are_announced_on_stdout() {
+        let outcome = check(&Ok(with_warning(VALID)), &options(false));
+        assert_eq!(outcome.code, 0);
+        assert_eq!(
+            outcome.stdout,
+            ["Warnings were found.", "Configuration file is valid"]
+        );
+        assert_eq!(
+            outcome.stderr[2],
+            "[WARNING]  (42) : config : parsing [t.cfg:9] : \
+             'option logasap' is not implemented yet and is ignored (column 5)"
+        );
+    }
+
+    #[test]
+    fn zero_warning_makes_warnings_fatal() {
+        let strict = Options {
+            zero_warning: true,
+            ..options(false)
+        };
+        let outcome = check(&Ok(with_warning(VALID)), &strict);
+        assert_eq!(outcome.code, 1);
+        assert!(outcome.stdout.is_empty());
+        assert_eq!(
+            outcome.stderr.last().map(String::as_str),
+            Some(
+                "[ALERT]    (42) : config : Some warnings were found and 'zero-warning' is set. \
+                 Aborting."
+            )
+        );
+        assert_eq!(check(&load(VALID), &strict).code, 0);
+    }
+
+    #[test]
+    fn unreadable_files_are_reported_in_haproxy_words() {
+        let errors = proxy_config::load(&["/nonexistent/haproxyd.cfg".into()]).unwrap_err();
+        let outcome = check(&Err(errors), &options(false));
+        assert_eq!(outcome.code, 1);
+        assert!(
+            outcome.stderr[2].starts_with(
+                "[ALERT]    (42) : config : Cannot open configuration file/directory \
+                 /nonexistent/haproxyd.cfg : "
+            ),
+            "{:?}",
+            outcome.stderr
+        );
+    }
 }
