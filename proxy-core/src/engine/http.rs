@@ -190,11 +190,39 @@ fn build_redirect(r: &Redirect, view: &ReqView<'_>) -> Bytes {
         }
     };
     let location: String = location.chars().filter(|c| !c.is_control()).collect();
+    // HAProxy marks temporary redirects as not cacheable, permanent ones not.
+    let cache = if matches!(r.code, 301 | 308) {
+        ""
+    } else {
+        "cache-control: no-cache\r\n"
+    };
     Bytes::from(format!(
-        "HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: {location}\r\ncache-control: no-cache\r\n\r\n",
+        "HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: {location}\r\n{cache}\r\n",
         r.code,
         reason(r.code)
     ))
+}
+
+/// `bytes` (a complete response) with `connection: close` added to its head
+/// unless it says so already.
+fn with_close(bytes: &[u8]) -> Bytes {
+    let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Bytes::copy_from_slice(bytes);
+    };
+    let head = bytes.get(..end).unwrap_or_default();
+    let present = head.split(|&b| b == b'\n').any(|l| {
+        l.len() >= 11
+            && l.get(..11)
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"connection:"))
+    });
+    if present {
+        return Bytes::copy_from_slice(bytes);
+    }
+    let mut out = BytesMut::with_capacity(bytes.len() + 19);
+    out.extend_from_slice(head);
+    out.extend_from_slice(b"\r\nconnection: close");
+    out.extend_from_slice(bytes.get(end..).unwrap_or_default());
+    out.freeze()
 }
 
 /// HAProxy writes back-references as `\1`; the regex crate as `${1}`.
@@ -923,19 +951,27 @@ impl Http {
         }
     }
 
-    /// After a direct answer: keep the connection when nothing of the
-    /// request is left unread and the modes allow it.
-    fn after_reply(&self, status: u16, has_body: bool, info: RequestInfo) -> Next {
-        let mode = self.fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
-        if has_body
-            || status >= 400
-            || !info.keep_alive
-            || mode == ConnMode::Close
-            || self.session.ctx.stopping()
-        {
-            Next::Close
-        } else {
+    /// Answers a request with bytes of the proxy's own (an error page, a
+    /// redirect, a `return`), then keeps the connection when nothing of the
+    /// request is left unread and the modes allow it, as HAProxy does, or
+    /// announces `connection: close` and closes.
+    async fn reply(
+        &mut self,
+        txn: &mut TxnLog,
+        (status, bytes): (u16, &[u8]),
+        timing: (Instant, SystemTime),
+        (info, mode): (RequestInfo, ConnMode),
+    ) -> Next {
+        let keep = matches!(info.body, BodyKind::Empty)
+            && info.keep_alive
+            && mode != ConnMode::Close
+            && !self.session.ctx.stopping();
+        if keep {
+            self.answer(txn, status, bytes, timing).await;
             Next::KeepAlive
+        } else {
+            self.answer(txn, status, &with_close(bytes), timing).await;
+            Next::Close
         }
     }
 
@@ -960,14 +996,15 @@ impl Http {
             termination: *b"--",
             ..TxnLog::default()
         };
-        let has_body = !matches!(info0.body, BodyKind::Empty);
         let mut vars = HashMap::new();
         if let Verdict::Reply(status, bytes) =
             run_request_rules(&fe.http_request, &mut req, ep, &mut vars)
         {
             txn.termination = *b"PR";
-            self.answer(&mut txn, status, &bytes, timing).await;
-            return self.after_reply(status, has_body, info0);
+            let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
+            return self
+                .reply(&mut txn, (status, &bytes), timing, (info0, mode))
+                .await;
         }
         let be = {
             let view = ReqView {
@@ -980,16 +1017,20 @@ impl Http {
         };
         let Some(be) = be else {
             txn.termination = *b"PR";
-            self.answer(&mut txn, 503, error_page(503), timing).await;
-            return Next::Close;
+            let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
+            return self
+                .reply(&mut txn, (503, error_page(503)), timing, (info0, mode))
+                .await;
         };
+        let mode = ConnMode::combine(fe.conn_mode, be.conn_mode);
         txn.backend = Some(Arc::clone(&be));
         if let Verdict::Reply(status, bytes) =
             run_request_rules(&be.http_request, &mut req, ep, &mut vars)
         {
             txn.termination = *b"PR";
-            self.answer(&mut txn, status, &bytes, timing).await;
-            return self.after_reply(status, has_body, info0);
+            return self
+                .reply(&mut txn, (status, &bytes), timing, (info0, mode))
+                .await;
         }
         if let Some(ff) = be.forwardfor.as_ref().or(fe.forwardfor.as_ref()) {
             let present = req.headers().contains(ff.header.as_bytes());
@@ -1001,12 +1042,12 @@ impl Http {
                     .is_err()
                 {
                     txn.termination = *b"PR";
-                    self.answer(&mut txn, 500, error_page(500), timing).await;
-                    return Next::Close;
+                    return self
+                        .reply(&mut txn, (500, error_page(500)), timing, (info0, mode))
+                        .await;
                 }
             }
         }
-        let mode = ConnMode::combine(fe.conn_mode, be.conn_mode);
         req.set_connection(match mode {
             ConnMode::KeepAlive => ConnectionMode::KeepAlive,
             _ => ConnectionMode::Close,
@@ -1055,8 +1096,10 @@ impl Http {
                 if fail != ConnectFail::NoServer {
                     txn.t_queue = Some(ms(timing.0.elapsed()));
                 }
-                self.answer(&mut txn, 503, error_page(503), timing).await;
-                return Next::Close;
+                // The request body, if any, was not read: `reply` closes then.
+                return self
+                    .reply(&mut txn, (503, error_page(503)), timing, (info0, mode))
+                    .await;
             }
             Some(Ok(c)) => c,
         };
