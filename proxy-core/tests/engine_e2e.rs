@@ -831,3 +831,62 @@ async fn tcp_mode_forwards_both_ways() {
     assert!(closed(&mut s).await);
     proxy.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_maxconn_queues_fifo_then_503_on_queue_timeout() {
+    let a = backend("a").await;
+    let cfg = format!(
+        "defaults\n mode http\n timeout connect 5s\n timeout client 5s\n timeout server 1s\n\
+         frontend patient\n bind 127.0.0.1:80\n default_backend long\n\
+         backend long\n timeout queue 5s\n server s {a} maxconn 1\n\
+         frontend hasty\n bind 127.0.0.1:81\n default_backend short\n\
+         backend short\n timeout queue 100ms\n server s {a} maxconn 1\n",
+        a = a.addr
+    );
+    let proxy = Proxy::start(&cfg).await;
+    for (fe, queued_status) in [("patient", 200), ("hasty", 503)] {
+        let before = a.conns.load(Ordering::SeqCst);
+        // The first request takes the only slot and holds it until its 504.
+        let mut first = TcpStream::connect(proxy.addr(fe)).await.unwrap();
+        first
+            .write_all(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        // The slot is taken before the server connection is opened.
+        while a.conns.load(Ordering::SeqCst) == before {
+            tokio::task::yield_now().await;
+        }
+        let second = get(proxy.addr(fe), "/");
+        let mut held_buf = Vec::new();
+        let held = read_response(&mut first, &mut held_buf);
+        let (second, held) = tokio::join!(second, held);
+        assert_eq!(held.status, 504, "{fe}");
+        assert_eq!(second.status, queued_status, "{fe}");
+    }
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_listener_and_soft_stop() {
+    let a = backend("a").await;
+    let cfg = format!(
+        "defaults\n mode http\n timeout connect 5s\n timeout client 5s\n timeout server 5s\n\
+         frontend fe\n bind ::1:80 v6only\n option forwardfor\n default_backend be\n\
+         backend be\n server s {}\n",
+        a.addr
+    );
+    let proxy = Proxy::start(&cfg).await;
+    let addr = proxy.addr("fe");
+    assert!(addr.is_ipv6());
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut buf = Vec::new();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let r = read_response(&mut s, &mut buf).await;
+    assert_eq!(r.received("x-forwarded-for").as_deref(), Some("::1"));
+    // A soft stop closes the idle keep-alive connection and returns.
+    proxy.stop().await;
+    assert!(closed(&mut s).await);
+    assert!(TcpStream::connect(addr).await.is_err());
+}
