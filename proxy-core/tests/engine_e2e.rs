@@ -142,6 +142,23 @@ async fn backend(name: &'static str) -> Backend {
                     let head: Vec<u8> = buf.drain(..end).collect();
                     let (line, headers) = parse_head(&head);
                     let body = read_body(&mut s, &mut buf, &headers, false).await;
+                    if line.contains(" /ws ") {
+                        let answer = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+                        if s.write_all(answer).await.is_err() {
+                            return;
+                        }
+                        // From here on, raw bytes: echo them.
+                        if !buf.is_empty() && s.write_all(&buf).await.is_err() {
+                            return;
+                        }
+                        let mut b = [0u8; 4096];
+                        while let Ok(n) = s.read(&mut b).await {
+                            if n == 0 || s.write_all(&b[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                        return;
+                    }
                     if line.contains(" /hang ") {
                         tokio::time::sleep(GUARD).await;
                         return;
@@ -889,4 +906,79 @@ async fn ipv6_listener_and_soft_stop() {
     proxy.stop().await;
     assert!(closed(&mut s).await);
     assert!(TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_becomes_a_tunnel_in_server_close_mode() {
+    let a = backend("a").await;
+    let cfg = format!(
+        "defaults\n mode http\n option http-server-close\n timeout connect 5s\n timeout client 5s\n\
+         timeout server 5s\n timeout tunnel 5s\n\
+         frontend fe\n bind 127.0.0.1:80\n default_backend be\n\
+         backend be\n server s {}\n",
+        a.addr
+    );
+    let proxy = Proxy::start(&cfg).await;
+    let mut s = TcpStream::connect(proxy.addr("fe")).await.unwrap();
+    s.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    let end = loop {
+        if let Some(e) = find_head_end(&buf) {
+            break e;
+        }
+        assert!(fill(&mut s, &mut buf).await);
+    };
+    let (line, headers) = parse_head(&buf[..end]);
+    buf.drain(..end);
+    assert!(line.starts_with("HTTP/1.1 101"), "{line}");
+    assert!(header(&headers, "upgrade").is_some());
+    for msg in [
+        &b"ping"[..],
+        b"\x00\x01binary\xff",
+        b"GET / HTTP/1.1\r\n\r\n",
+    ] {
+        s.write_all(msg).await.unwrap();
+        while buf.len() < msg.len() {
+            assert!(fill(&mut s, &mut buf).await);
+        }
+        assert_eq!(buf.drain(..msg.len()).as_slice(), msg);
+    }
+    s.shutdown().await.unwrap();
+    assert!(closed(&mut s).await);
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redispatch_moves_a_failed_connection_to_another_server() {
+    let a = backend("alive").await;
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let cfg = format!(
+        "defaults\n mode http\n timeout connect 100ms\n timeout client 5s\n timeout server 5s\n\
+         retries 1\n\
+         frontend fe\n bind 127.0.0.1:80\n default_backend be\n\
+         backend be\n option redispatch\n server dead {dead}\n server alive {}\n\
+         frontend stubborn\n bind 127.0.0.1:81\n default_backend be2\n\
+         backend be2\n server dead {dead}\n server alive {}\n",
+        a.addr, a.addr
+    );
+    let proxy = Proxy::start(&cfg).await;
+    // Round robin sends every other request to the dead server: with
+    // redispatch the retry goes to the live one, without it the request fails.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = get(proxy.addr("fe"), "/").await;
+        assert_eq!((r.status, r.server()), (200, "alive"));
+        statuses.push(get(proxy.addr("stubborn"), "/").await.status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 503, 503]);
+    proxy.stop().await;
 }

@@ -124,12 +124,8 @@ pub(crate) async fn acquire(
             match pick {
                 Some(id) => Some(id),
                 None => {
-                    let any_usable = bal
-                        .server_ids()
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .any(|id| bal.is_usable(id).unwrap_or(false));
-                    if !any_usable {
+                    let bal = &*bal;
+                    if !bal.server_ids().any(|id| bal.is_usable(id).unwrap_or(false)) {
                         return Err(ConnectFail::NoServer);
                     }
                     None
@@ -218,17 +214,15 @@ pub(crate) async fn connect(
             return Err(ConnectFail::NoServer);
         };
         if reuse {
-            while let Some(s) = server.take_idle() {
-                if s.is_reusable() {
-                    return Ok(Connected {
-                        stream: s,
-                        slot,
-                        queue_time,
-                        connect_time: Duration::ZERO,
-                        retries,
-                        redispatched,
-                    });
-                }
+            if let Some(stream) = server.take_idle() {
+                return Ok(Connected {
+                    stream,
+                    slot,
+                    queue_time,
+                    connect_time: Duration::ZERO,
+                    retries,
+                    redispatched,
+                });
             }
         }
         let t0 = Instant::now();

@@ -1048,7 +1048,10 @@ impl Http {
                 }
             }
         }
+        // An upgrade keeps the connection whatever the mode: it becomes a
+        // tunnel if the server agrees.
         req.set_connection(match mode {
+            _ if info0.upgrade => ConnectionMode::KeepAlive,
             ConnMode::KeepAlive => ConnectionMode::KeepAlive,
             _ => ConnectionMode::Close,
         });

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use proxy_acl::{AclSet, CompiledCondition, NoFiles};
 use proxy_balance::{
@@ -27,6 +27,9 @@ use super::rules::{self, HttpRules};
 
 /// Idle server connections kept per server for reuse.
 const MAX_IDLE_PER_SERVER: usize = 64;
+
+/// How long an idle server connection is kept (HAProxy's `pool-purge-delay`).
+const IDLE_PURGE: Duration = Duration::from_secs(5);
 
 /// HAProxy's default `retries`.
 const DEFAULT_RETRIES: u32 = 3;
@@ -255,8 +258,8 @@ pub(crate) struct Server {
     pub(crate) queued: AtomicU32,
     /// Live counters.
     pub(crate) counters: Arc<Counters>,
-    /// Idle connections kept for reuse.
-    pub(crate) idle: Mutex<Vec<super::stream::ServerStream>>,
+    /// Idle connections kept for reuse, with the time they became idle.
+    pub(crate) idle: Mutex<Vec<(Instant, super::stream::ServerStream)>>,
 }
 
 impl Server {
@@ -273,16 +276,24 @@ impl Server {
         SocketAddr::new(self.ip, port)
     }
 
-    /// Takes an idle connection for reuse, if any.
+    /// Takes the most recently idle connection that is still usable.
     pub(crate) fn take_idle(&self) -> Option<super::stream::ServerStream> {
-        lock(&self.idle).pop()
+        let mut idle = lock(&self.idle);
+        while let Some((since, s)) = idle.pop() {
+            if since.elapsed() < IDLE_PURGE && s.is_reusable() {
+                return Some(s);
+            }
+        }
+        None
     }
 
-    /// Keeps a connection for reuse (dropped when the pool is full).
+    /// Keeps a connection for reuse, first closing the ones idle for too
+    /// long or closed by the server; dropped when the pool is full.
     pub(crate) fn put_idle(&self, s: super::stream::ServerStream) {
         let mut idle = lock(&self.idle);
+        idle.retain(|(since, c)| since.elapsed() < IDLE_PURGE && c.is_reusable());
         if idle.len() < MAX_IDLE_PER_SERVER {
-            idle.push(s);
+            idle.push((Instant::now(), s));
         }
     }
 }
