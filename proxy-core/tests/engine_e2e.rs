@@ -272,6 +272,12 @@ async fn connect_from(src: &str, to: SocketAddr) -> TcpStream {
     sock.connect(to).await.unwrap()
 }
 
+/// A loopback address nothing listens on: bound, noted, closed.
+fn dead_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
 async fn get(to: SocketAddr, path: &str) -> Response {
     let mut s = TcpStream::connect(to).await.unwrap();
     s.write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes())
@@ -286,6 +292,7 @@ async fn get(to: SocketAddr, path: &str) -> Response {
 
 struct Proxy {
     addrs: Vec<(String, SocketAddr)>,
+    warnings: Vec<String>,
     stop: Option<oneshot::Sender<()>>,
     done: tokio::task::JoinHandle<()>,
 }
@@ -308,6 +315,7 @@ impl Proxy {
         let engine = Engine::build(&config).unwrap_or_else(|e| panic!("build: {e}"));
         let listeners = engine.bind().unwrap();
         let addrs = listeners.local_addrs();
+        let warnings = engine.warnings().to_vec();
         let (tx, rx) = oneshot::channel();
         let done = tokio::spawn(async move {
             engine
@@ -319,6 +327,7 @@ impl Proxy {
         });
         Proxy {
             addrs,
+            warnings,
             stop: Some(tx),
             done,
         }
@@ -361,6 +370,16 @@ async fn seed_routes_paths_like_haproxy() {
     let a = backend("web1").await;
     let b = backend("web2").await;
     let proxy = Proxy::start(&seed(a.addr, b.addr)).await;
+    // What the seed asks that the engine does not do is reported.
+    let w = proxy.warnings.join("\n");
+    assert!(
+        w.contains("proxy 'stats': the statistics page is not served"),
+        "{w}"
+    );
+    assert!(
+        w.contains("server 'static_servers/web1': health checks are not run"),
+        "{w}"
+    );
     let web = proxy.addr("web");
     for (path, expect) in [
         ("/static/a", "web1"),
@@ -561,11 +580,7 @@ async fn keep_alive_with_pipelining() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_503_504_408() {
     let a = backend("a").await;
-    // A port nothing listens on: bind, note it, close.
-    let dead = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
+    let dead = dead_port();
     let cfg = format!(
         "defaults\n mode http\n timeout connect 200ms\n timeout client 5s\n timeout server 300ms\n\
          timeout http-request 300ms\n retries 1\n\
@@ -956,10 +971,7 @@ async fn upgrade_becomes_a_tunnel_in_server_close_mode() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redispatch_moves_a_failed_connection_to_another_server() {
     let a = backend("alive").await;
-    let dead = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
+    let dead = dead_port();
     let cfg = format!(
         "defaults\n mode http\n timeout connect 100ms\n timeout client 5s\n timeout server 5s\n\
          retries 1\n\

@@ -8,6 +8,34 @@
 //! drops privileges, creates a multi-thread runtime with
 //! [`Engine::nbthread`] workers and runs [`Engine::serve`] on it.
 //!
+//! ```no_run
+//! # fn run(config: &proxy_config::Config) -> Result<(), Box<dyn std::error::Error>> {
+//! use proxy_core::engine::Engine;
+//! let engine = Engine::build(config)?;
+//! for w in engine.warnings() {
+//!     eprintln!("[WARNING] {w}");
+//! }
+//! let listeners = engine.bind()?;
+//! // ... chroot, setgid, setuid here ...
+//! let runtime = tokio::runtime::Builder::new_multi_thread()
+//!     .worker_threads(engine.nbthread())
+//!     .enable_all()
+//!     .build()?;
+//! runtime.block_on(engine.serve(listeners, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! }))?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What the engine does not implement yet is refused by [`Engine::build`]
+//! with [`BuildError::Unsupported`] when ignoring it would change where
+//! traffic goes or what it carries (TLS and PROXY-protocol binds, unix
+//! sockets, TLS or PROXY-protocol servers, `balance rdp-cookie`, dynamic
+//! `use_backend`, rule actions and samples beyond the common ones), and
+//! reported by [`Engine::warnings`] when it does not (statistics page,
+//! cookie persistence, health checks).
+//!
 //! The request path takes no global lock: the model is shared through `Arc`,
 //! counters are atomic, and each backend's balancer sits behind its own short
 //! mutex.
@@ -58,6 +86,13 @@ impl Engine {
             rt: Arc::new(Runtime::build(config)?),
             id: NEXT_ENGINE.fetch_add(1, Ordering::Relaxed),
         })
+    }
+
+    /// Directives accepted but not acted on (statistics page, cookie
+    /// persistence, health checks), as `file:line:col: message`, for the
+    /// binary to report at start-up.
+    pub fn warnings(&self) -> &[String] {
+        &self.rt.warnings
     }
 
     /// Worker threads to run the engine on (`nbthread`, else one per CPU).

@@ -364,6 +364,8 @@ pub(crate) struct Runtime {
     pub(crate) counters: Arc<Counters>,
     /// `nbthread`.
     pub(crate) nbthread: usize,
+    /// What the configuration asks that the engine does not do.
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Runtime {
@@ -394,8 +396,39 @@ impl Runtime {
             maxconn,
             counters: Arc::new(Counters::default()),
             nbthread,
+            warnings: warnings(config),
         })
     }
+}
+
+/// Directives the configuration accepts but this engine does not act on,
+/// each as `file:line:col: what happens instead`.
+fn warnings(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &config.proxies {
+        let name = &p.name.value;
+        if let Some(s) = p.stats.first() {
+            out.push(format!(
+                "{}: proxy '{name}': the statistics page is not served; requests get a 503",
+                s.span
+            ));
+        }
+        if let Some(c) = &p.cookie {
+            out.push(format!(
+                "{}: proxy '{name}': cookie persistence is not applied",
+                c.span
+            ));
+        }
+        for s in &p.servers {
+            if p.server_options(&s.value).check == Some(true) {
+                out.push(format!(
+                    "{}: server '{name}/{}': health checks are not run; the server is taken as up",
+                    s.span, s.value.name
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn semaphore(n: u32) -> Arc<Semaphore> {
