@@ -105,7 +105,13 @@ pub(crate) fn recvmsg(sock: &Socket, buf: &mut [u8], control: &mut [u8]) -> io::
     // SAFETY: as above.
     let control = unsafe { &mut *(control as *mut [u8] as *mut [MaybeUninit<u8>]) };
     let mut bufs = [MaybeUninitSlice::new(data)];
-    let mut from = SockAddr::from(std::net::SocketAddr::from(([0u8; 4], 0)));
+    // the largest address family this crate receives, so that msg_namelen fits any sender
+    let mut from = SockAddr::from(std::net::SocketAddrV6::new(
+        std::net::Ipv6Addr::UNSPECIFIED,
+        0,
+        0,
+        0,
+    ));
     let (len, control_len, truncated) = {
         let mut msg = MsgHdrMut::new()
             .with_addr(&mut from)
