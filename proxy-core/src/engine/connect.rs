@@ -109,7 +109,7 @@ pub(crate) async fn acquire(
     key: &KeyOwned,
     avoid: Option<usize>,
 ) -> Result<Slot, ConnectFail> {
-    let deadline = be.timeout_queue.map(|t| Instant::now() + t);
+    let deadline = be.timeout_queue.and_then(|t| Instant::now().checked_add(t));
     loop {
         let picked = {
             let mut bal = lock(&be.balancer);
@@ -125,7 +125,10 @@ pub(crate) async fn acquire(
                 Some(id) => Some(id),
                 None => {
                     let bal = &*bal;
-                    if !bal.server_ids().any(|id| bal.is_usable(id).unwrap_or(false)) {
+                    if !bal
+                        .server_ids()
+                        .any(|id| bal.is_usable(id).unwrap_or(false))
+                    {
                         return Err(ConnectFail::NoServer);
                     }
                     None

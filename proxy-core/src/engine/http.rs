@@ -907,7 +907,7 @@ impl Http {
         let deadline = fe
             .timeout_http_request
             .or(fe.timeout_client)
-            .map(|t| timing.0 + t);
+            .and_then(|t| timing.0.checked_add(t));
         loop {
             match self.parser.parse_request(&mut self.cbuf) {
                 Ok(Some(head)) => return Ok((head, timing)),

@@ -138,7 +138,7 @@ where
         let copy = tokio::io::copy_bidirectional(&mut c, &mut s);
         tokio::pin!(copy);
         loop {
-            let wake = idle.map(|t| clock.last() + t);
+            let wake = idle.and_then(|t| clock.last().checked_add(t));
             tokio::select! {
                 r = &mut copy => break match r {
                     Ok(_) => TunnelEnd::Closed,
@@ -146,7 +146,7 @@ where
                 },
                 () = sleep_opt(wake) => {
                     if let Some(t) = idle {
-                        if clock.last() + t <= Instant::now() {
+                        if clock.last().checked_add(t).is_some_and(|d| d <= Instant::now()) {
                             break TunnelEnd::Timeout;
                         }
                     }
