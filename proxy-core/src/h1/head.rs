@@ -565,6 +565,14 @@ pub struct HeadParser {
     scanned: usize,
 }
 
+/// Bytes handed to httparse: exactly the head, or (`exact` false) a prefix
+/// of the buffer that may hold it.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    len: usize,
+    exact: bool,
+}
+
 /// Header facts collected in one pass over the fields.
 #[derive(Default)]
 struct Scan {
@@ -597,7 +605,7 @@ impl HeadParser {
     /// Parses a request head at the start of `buf`.
     pub fn parse_request(&mut self, buf: &mut BytesMut) -> Result<Option<RequestHead>, Error> {
         let side = Side::Client;
-        let Some(len) = self.head_len(buf, side)? else {
+        let Some(window) = self.window(buf, side)? else {
             return Ok(None);
         };
         let err = |kind| Error::new(side, kind);
@@ -605,15 +613,16 @@ impl HeadParser {
         let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
         let mut heap = Vec::new();
         let slots = header_slots(&mut stack, &mut heap, limits.max_headers);
-        let head = buf.get(..len).unwrap_or_default();
+        let head = buf.get(..window.len).unwrap_or_default();
         let mut req = httparse::Request::new(&mut []);
         let mut config = httparse::ParserConfig::default();
         config.allow_multiple_spaces_in_request_line_delimiters(true);
-        match config.parse_request_with_uninit_headers(&mut req, head, slots) {
-            Ok(httparse::Status::Complete(n)) if n == len => {}
+        let len = match config.parse_request_with_uninit_headers(&mut req, head, slots) {
+            Ok(httparse::Status::Complete(n)) if !window.exact || n == window.len => n,
+            Ok(httparse::Status::Partial) if !window.exact => return self.incomplete(buf, side),
             Ok(_) => return Err(err(ErrorKind::StartLine)),
             Err(e) => return Err(err(map_request_error(e, head, limits.max_headers))),
-        }
+        };
         let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
             return Err(err(ErrorKind::StartLine));
         };
@@ -705,7 +714,7 @@ impl HeadParser {
         request: &RequestInfo,
     ) -> Result<Option<ResponseHead>, Error> {
         let side = Side::Server;
-        let Some(len) = self.head_len(buf, side)? else {
+        let Some(window) = self.window(buf, side)? else {
             return Ok(None);
         };
         let err = |kind| Error::new(side, kind);
@@ -713,17 +722,18 @@ impl HeadParser {
         let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
         let mut heap = Vec::new();
         let slots = header_slots(&mut stack, &mut heap, limits.max_headers);
-        let head = buf.get(..len).unwrap_or_default();
+        let head = buf.get(..window.len).unwrap_or_default();
         let mut resp = httparse::Response::new(&mut []);
         let mut config = httparse::ParserConfig::default();
         config
             .allow_multiple_spaces_in_response_status_delimiters(true)
             .allow_obsolete_multiline_headers_in_responses(true);
-        match config.parse_response_with_uninit_headers(&mut resp, head, slots) {
-            Ok(httparse::Status::Complete(n)) if n == len => {}
+        let len = match config.parse_response_with_uninit_headers(&mut resp, head, slots) {
+            Ok(httparse::Status::Complete(n)) if !window.exact || n == window.len => n,
+            Ok(httparse::Status::Partial) if !window.exact => return self.incomplete(buf, side),
             Ok(_) => return Err(err(ErrorKind::StartLine)),
             Err(e) => return Err(err(map_response_error(e, limits.max_headers))),
-        }
+        };
         let (Some(minor), Some(status)) = (resp.version, resp.code) else {
             return Err(err(ErrorKind::StartLine));
         };
@@ -798,15 +808,43 @@ impl HeadParser {
         }))
     }
 
-    /// Finds the end of the head, skipping empty lines before it. Errs when
-    /// the buffered bytes exceed the limit without completing a head.
-    fn head_len(&mut self, buf: &mut BytesMut, side: Side) -> Result<Option<usize>, Error> {
+    /// The bytes to tokenize. A first attempt hands httparse the whole
+    /// buffer (most heads arrive in one read, and httparse finds their end);
+    /// once a head is known to be incomplete, later attempts first look for
+    /// its end from where the last one stopped, so a head that trickles in
+    /// is not tokenized again on every read.
+    fn window(&mut self, buf: &mut BytesMut, side: Side) -> Result<Option<Window>, Error> {
         if self.scanned == 0 {
             let skip = leading_empty_lines(buf);
             if skip > 0 {
                 let _ = buf.split_to(skip);
             }
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(Window {
+                len: buf.len().min(self.limits.max_buffer),
+                exact: false,
+            }));
         }
+        Ok(self
+            .head_end(buf, side)?
+            .map(|len| Window { len, exact: true }))
+    }
+
+    /// After httparse found the head incomplete: errs if it can never
+    /// complete within the limits, else asks for more.
+    fn incomplete<T>(&mut self, buf: &BytesMut, side: Side) -> Result<Option<T>, Error> {
+        match self.head_end(buf, side)? {
+            None => Ok(None),
+            // httparse disagrees with the line structure: refuse the head.
+            Some(_) => Err(Error::new(side, ErrorKind::StartLine)),
+        }
+    }
+
+    /// Finds the end of the head from where the last search stopped. Errs
+    /// when the buffered bytes exceed the limit without completing a head.
+    fn head_end(&mut self, buf: &BytesMut, side: Side) -> Result<Option<usize>, Error> {
         match find_head_end(buf, self.scanned) {
             Some(len) if len <= self.limits.max_buffer => Ok(Some(len)),
             Some(_) => Err(Error::new(
