@@ -802,6 +802,13 @@ async fn http_rules_and_captures_and_log_line() {
         }
     }
     assert!(line.starts_with("<134>"), "{line}");
+    // Shape of the line haproxy 2.6.12 logs for such a request:
+    // `... fe be/web1 0/0/0/0/0 200 87 - - ---- 1/1/0/0/0 0/0 {exam} {37} "GET /x?y=1 HTTP/1.1"`
+    let fields: Vec<&str> = line.split("] ").nth(1).unwrap().split(' ').collect();
+    assert_eq!(fields[0..2], ["fe", "be/web1"], "{line}");
+    assert_eq!(fields[2].split('/').count(), 5, "{line}");
+    assert_eq!(fields[3..8], ["200", fields[4], "-", "-", "----"], "{line}");
+    assert_eq!(fields[9], "0/0", "{line}");
     assert!(line.contains(" fe be/web1 "), "{line}");
     assert!(line.contains(" 200 "), "{line}");
     assert!(line.contains("{exam} {yes}"), "{line}");

@@ -568,7 +568,12 @@ fn emit_log(
         queues: txn.queues,
         request_captures: &txn.req_caps,
         response_captures: &txn.res_caps,
-        request_line: &txn.request_line,
+        // HAProxy's placeholder when no request line could be read.
+        request_line: if txn.request_line.is_empty() {
+            "<BADREQ>"
+        } else {
+            &txn.request_line
+        },
     };
     if fe.httplog {
         write_httplog(&mut line, &l);
