@@ -516,3 +516,158 @@ fn opening_on_a_missing_interface_is_an_error() {
     assert!(matches!(r.0, Err(Error::NoSuchInterface(n)) if n == "vnt-none"));
     assert!(matches!(r.1, Err(Error::InvalidArgument(_))));
 }
+
+/// A keepalived started by a test, stopped (SIGTERM, then SIGKILL) on drop.
+struct Keepalived {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Keepalived {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("ka.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Keepalived {
+    fn drop(&mut self) {
+        let _ = run(&format!("kill -TERM {}", self.child.id()));
+        let end = Instant::now() + BOUND;
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts keepalived 2.2 in `ns` as the address owner (priority 255, so MASTER at once)
+/// of VRID 77 on eth1 with the VIP.
+fn start_keepalived(ns: &str) -> Keepalived {
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "vnt-ka-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("ka.conf");
+    std::fs::write(
+        &conf,
+        "vrrp_instance VI_1 {\n    state MASTER\n    interface eth1\n    virtual_router_id 77\n    \
+         priority 255\n    advert_int 1\n    authentication {\n        auth_type PASS\n        \
+         auth_pass 11111\n    }\n    virtual_ipaddress {\n        198.18.40.249/24 dev eth1\n    \
+         }\n}\n",
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.join("ka.log")).unwrap();
+    let err = log.try_clone().unwrap();
+    // -P VRRP only, -n foreground, -l log to stdout, -D detailed, -G no syslog
+    let child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            ns,
+            "keepalived",
+            "-P",
+            "-n",
+            "-l",
+            "-D",
+            "-G",
+            "-f",
+        ])
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir.join("keepalived.pid"))
+        .arg("-r")
+        .arg(dir.join("vrrp.pid"))
+        .stdin(std::process::Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .expect("starting keepalived");
+    Keepalived { child, dir }
+}
+
+#[test]
+fn interop_with_keepalived_adverts_and_garp_both_ways() {
+    need_root!();
+    if Command::new("keepalived").arg("-v").output().is_err() {
+        eprintln!("skipping: keepalived not installed");
+        return;
+    }
+    let lab = Lab::new();
+    let a_mac = join(in_ns(&lab.a, || async {
+        let nl = Netlink::connect().expect("netlink");
+        nl.interface("eth1").await.expect("eth1").mac.expect("mac")
+    }));
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let b_side = in_ns(&lab.b, move || async move {
+        let sock = VrrpSocket::open("eth1", Family::V4).expect("open in B");
+        let proto = i32::from(0x0806u16.to_be());
+        let arp = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(proto))).unwrap();
+        arp.set_read_timeout(Some(BOUND)).unwrap();
+        ready_tx.send(()).unwrap();
+        let mut buf = [0u8; 2048];
+        let (meta, n) = tokio::time::timeout(BOUND, sock.recv(&mut buf))
+            .await
+            .expect("keepalived's advert within the bound")
+            .expect("recv");
+        let advert = buf[..n].to_vec();
+        let mut garp = None;
+        let end = Instant::now() + BOUND;
+        while garp.is_none() && Instant::now() < end {
+            let mut f = [0u8; 1514];
+            let Ok(n) = (&arp).read(&mut f) else { break };
+            if n >= 42 && f[28..32] == VIP.octets() {
+                garp = Some(f[..n].to_vec());
+            }
+        }
+        // a lower-priority advert of ours: the master must accept it (and re-assert itself)
+        let ours = AdvertRepr {
+            version: Version::V2,
+            vrid: 77,
+            priority: 254,
+            interval_centis: 100,
+            auth: Auth::pass(b"11111"),
+            addresses: vec![IpAddr::V4(VIP)],
+        };
+        let ips = IpPair {
+            src: IpAddr::V4(B_ADDR),
+            dst: IpAddr::V4(MULTICAST_V4),
+        };
+        let bytes = ours.to_bytes(&ips).expect("emit");
+        sock.send_from(ips.src, ips.dst, &bytes)
+            .await
+            .expect("send to keepalived");
+        (meta, advert, garp)
+    });
+    ready_rx.recv_timeout(BOUND).expect("B ready");
+    let ka = start_keepalived(&lab.a);
+    let (meta, advert, garp) = join(b_side);
+    assert_eq!(meta.src, IpAddr::V4(A_ADDR));
+    assert_eq!(meta.dst, IpAddr::V4(MULTICAST_V4));
+    assert_eq!(meta.ttl, 255);
+    let packet = Packet::new_checked(&advert[..], Family::V4).expect("checked");
+    let parsed = AdvertRepr::parse(&packet, &meta.ips()).expect("keepalived's checksum");
+    assert_eq!((parsed.vrid, parsed.priority), (77, 255));
+    assert_eq!(parsed.addresses, vec![IpAddr::V4(VIP)]);
+    assert_eq!(parsed.auth, Auth::pass(b"11111"));
+    let garp = garp.expect("keepalived's gratuitous ARP");
+    assert_eq!(
+        garp[..],
+        garp_frame(a_mac, VIP)[..],
+        "our GARP is keepalived's frame"
+    );
+    let wanted = "Received advert from 198.18.40.2 with lower priority 254, ours 255";
+    assert!(
+        eventually(|| ka.log().contains(wanted)),
+        "keepalived did not take our advert in:\n{}",
+        ka.log()
+    );
+    assert!(!ka.log().contains("invalid"), "{}", ka.log());
+}
