@@ -677,10 +677,7 @@ impl HeadParser {
             }
         }
         let body = scan.body(side)?;
-        let keep_alive = match version {
-            Version::Http11 => !scan.conn_close,
-            Version::Http10 => scan.conn_keep_alive && !scan.conn_close,
-        };
+        let keep_alive = scan.persistent(version);
         let method = method.as_bytes();
         let info = RequestInfo {
             version,
@@ -778,11 +775,8 @@ impl HeadParser {
         } else {
             framed.unwrap_or(BodyKind::CloseDelimited)
         };
-        let persistent = match version {
-            Version::Http11 => !scan.conn_close,
-            Version::Http10 => scan.conn_keep_alive && !scan.conn_close,
-        };
-        let keep_alive = persistent && !matches!(body, BodyKind::CloseDelimited | BodyKind::Tunnel);
+        let keep_alive = scan.persistent(version)
+            && !matches!(body, BodyKind::CloseDelimited | BodyKind::Tunnel);
         // Folded lines are forwarded as one line, the line breaks blanked.
         for s in folded {
             if let Some(v) = buf.get_mut(s.start..s.end) {
@@ -959,6 +953,15 @@ impl Scan {
             _ => {}
         }
         Ok(Some(true))
+    }
+
+    /// The sender's wish to keep the connection: HTTP/1.1 unless `close`,
+    /// HTTP/1.0 only with `keep-alive`.
+    fn persistent(&self, version: Version) -> bool {
+        match version {
+            Version::Http11 => !self.conn_close,
+            Version::Http10 => self.conn_keep_alive && !self.conn_close,
+        }
     }
 
     /// Framing from Content-Length and Transfer-Encoding, `None` when the

@@ -34,8 +34,10 @@ const PARSE_422: &[u8] = b"HTTP/1.1 422 Unprocessable Content\r\nContent-length:
 ///
 /// Covers the statuses HAProxy 2.6 has pages for: 400, 401, 403, 404, 405,
 /// 407, 408, 410, 413, 425, 429, 500, 501, 502, 503 and 504. Like HAProxy,
-/// any other status gets the 500 page. The 400 and 408 pages carry
-/// `connection: close` because HAProxy closes after sending them.
+/// any other status gets the 500 page. HAProxy 2.6 has no 414 page: an
+/// over-long URI is a 400, and `deny_status 414` is a configuration error.
+/// The 400 and 408 pages carry `connection: close` because HAProxy closes
+/// after sending them.
 pub fn error_page(status: u16) -> &'static [u8] {
     match status {
         400 => PAGE_400,
