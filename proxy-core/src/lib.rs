@@ -3,5 +3,5 @@
 //! runtime API.
 
 pub mod engine;
-pub mod log;
 pub mod h1;
+pub mod log;

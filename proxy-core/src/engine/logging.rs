@@ -117,7 +117,7 @@ fn open(t: &LogTarget, span: &Span) -> Result<Arc<Target>, BuildError> {
         framing,
         facility: t.facility.0,
         max_level: t.level.map_or(7, |l| l.0),
-        min_level: t.min_level.map_or(7, |l| l.0),
+        min_level: t.min_level.map_or(0, |l| l.0),
         max_len: t
             .len
             .and_then(|l| usize::try_from(l).ok())

@@ -181,7 +181,8 @@ pub struct Target {
     pub facility: u8,
     /// Most verbose level sent; lines above it are not sent.
     pub max_level: u8,
-    /// Least severe level a line is raised to (`minlevel`).
+    /// `minlevel`: lines more severe than this level are capped to it
+    /// (0, emerg, when not set, which caps nothing).
     pub min_level: u8,
     /// Maximum line length, newline included (`len`, 1024 by default).
     pub max_len: usize,
@@ -195,7 +196,7 @@ impl Target {
         if level > self.max_level {
             return;
         }
-        let level = level.min(self.min_level);
+        let level = level.max(self.min_level);
         let mut buf = Vec::with_capacity(message.len() + 64);
         frame(
             &mut buf,
@@ -274,7 +275,7 @@ mod tests {
             framing: Framing::Short,
             facility: 18,
             max_level: 6,
-            min_level: 7,
+            min_level: 0,
             max_len: 1024,
             dropped: AtomicU64::new(0),
         };
@@ -283,6 +284,10 @@ mod tests {
         let mut buf = [0u8; 256];
         let n = rx.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"<150>info line\n");
+        let capped = Target { min_level: 5, ..t };
+        capped.log(0, SystemTime::now(), &origin(), "emerg capped to notice");
+        let n = rx.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<149>emerg capped to notice\n");
     }
 
     #[test]
@@ -292,7 +297,7 @@ mod tests {
             framing: Framing::Rfc3164,
             facility: 18,
             max_level: 7,
-            min_level: 7,
+            min_level: 0,
             max_len: 1024,
             dropped: AtomicU64::new(0),
         };
