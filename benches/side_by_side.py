@@ -459,6 +459,8 @@ def report(rounds, args, sides, started, elapsed):
     w(f"side by side: {a} (A) vs {b} (B), same run, order A B B A ...")
     w(f"haproxy:  {first_line([args.a, '-v'])}")
     w(f"{b}: {first_line([args.b, '-v'])}")
+    if args.note:
+        w(f"build:    {args.note}")
     w(f"machine:  {os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().release}; "
       f"run {started}, {elapsed / 60:.1f} min")
     w(f"load:     wrk -c{args.connections}, {args.duration} s per round, {args.rounds} rounds per side; "
@@ -572,6 +574,7 @@ def main():
     p.add_argument("--wrk", default="wrk")
     p.add_argument("--out", required=True, help="results directory")
     p.add_argument("--readme", help="README whose results block is replaced")
+    p.add_argument("--note", default="", help="a line on the build measured, for the report")
     args = p.parse_args()
 
     scenarios = [s for s in args.scenarios.split(",") if s]
