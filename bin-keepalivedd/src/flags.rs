@@ -6,11 +6,11 @@
 use std::path::PathBuf;
 
 /// keepalived's default configuration file.
-pub(crate) const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
+pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub enum Mode {
     /// Run the daemon.
     Run,
     /// `-t`: check the configuration; `Some(file)` writes the report there.
@@ -23,16 +23,25 @@ pub(crate) enum Mode {
 
 /// Parsed flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Flags {
-    pub(crate) mode: Mode,
-    pub(crate) config: PathBuf,
-    pub(crate) log_console: bool,
-    pub(crate) log_detail: bool,
-    pub(crate) dont_fork: bool,
-    pub(crate) vrrp_only: bool,
-    pub(crate) pid_file: Option<PathBuf>,
-    pub(crate) vrrp_pid_file: Option<PathBuf>,
-    pub(crate) log_file: Option<PathBuf>,
+pub struct Flags {
+    /// What to do.
+    pub mode: Mode,
+    /// `-f`: the configuration file.
+    pub config: PathBuf,
+    /// `-l`: log to the console.
+    pub log_console: bool,
+    /// `-D`: detailed log messages.
+    pub log_detail: bool,
+    /// `-n`: stay in the foreground.
+    pub dont_fork: bool,
+    /// `-P`: VRRP subsystem only (the only one there is).
+    pub vrrp_only: bool,
+    /// `-p`: the main pid file.
+    pub pid_file: Option<PathBuf>,
+    /// `-r`: the VRRP process pid file.
+    pub vrrp_pid_file: Option<PathBuf>,
+    /// `-g`: also log to this file.
+    pub log_file: Option<PathBuf>,
 }
 
 impl Default for Flags {
@@ -52,7 +61,7 @@ impl Default for Flags {
 }
 
 /// Usage text for `-h`.
-pub(crate) const USAGE: &str = "\
+pub const USAGE: &str = "\
 Usage: keepalivedd [OPTION...]
   -f, --use-file=FILE          Use the specified configuration file
                                 default '/etc/keepalived/keepalived.conf'
@@ -125,7 +134,7 @@ impl Opt {
 }
 
 /// Parses the arguments after the program name.
-pub(crate) fn parse<I, S>(args: I) -> Result<Flags, String>
+pub fn parse<I, S>(args: I) -> Result<Flags, String>
 where
     I: IntoIterator<Item = S>,
     S: Into<String>,

@@ -1,15 +1,14 @@
-//! keepalivedd: flags, signals and wiring around vrrp-core and vrrp-netlink.
-//!
-//! Today it checks configurations (`-t`), prints its version (`-v`) and usage
-//! (`-h`); the VRRP daemon itself is not available yet.
-
-mod flags;
+//! keepalivedd: parses flags, checks configurations (`-t`), daemonizes and runs the
+//! VRRP daemon of the `keepalived_daemon` library.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use flags::Mode;
+use keepalived_daemon::flags::{self, Flags, Mode};
+use keepalived_daemon::log::Logger;
+use keepalived_daemon::pidfile::{DEFAULT_PID_FILE, PidFile};
 use vrrp_config::{InterfaceState, TestStatus};
 
 fn main() -> ExitCode {
@@ -34,8 +33,94 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Mode::ConfigTest(log) => config_test(&flags.config, log.as_deref()),
-        Mode::Run => {
-            eprintln!("keepalivedd: the VRRP daemon is not available yet; only -t, -v and -h work");
+        Mode::Run => run(&flags),
+    }
+}
+
+/// Set in the environment of the detached copy a daemonizing keepalivedd starts.
+const DETACHED_ENV: &str = "KEEPALIVEDD_DETACHED";
+
+/// keepalived's default pid file of the VRRP process.
+const DEFAULT_VRRP_PID_FILE: &str = "/run/vrrp.pid";
+
+fn run(flags: &Flags) -> ExitCode {
+    if !flags.dont_fork && std::env::var_os(DETACHED_ENV).is_none() {
+        return detach();
+    }
+    let log = Arc::new(Logger::new(
+        flags.log_console,
+        !flags.log_console,
+        flags.log_detail,
+        flags.log_file.as_deref(),
+    ));
+    log.info(&format!(
+        "Starting keepalivedd {}",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let pid = std::process::id();
+    let main_pid = flags
+        .pid_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_PID_FILE));
+    let vrrp_pid = flags
+        .vrrp_pid_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_VRRP_PID_FILE));
+    let _pidfiles = match PidFile::create(&main_pid, pid)
+        .and_then(|a| PidFile::create(&vrrp_pid, pid).map(|b| (a, b)))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            log.error(&e.to_string());
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            log.error(&format!("cannot start the runtime: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    let opts = keepalived_daemon::daemon::Options {
+        config: flags.config.clone(),
+    };
+    match runtime.block_on(keepalived_daemon::daemon::run(opts, Arc::clone(&log))) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            log.error(&e.to_string());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Starts a detached copy of this command (own process group, standard streams on
+/// /dev/null) and returns: the copy writes the pid files and runs the daemon.
+fn detach() -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("keepalivedd: cannot find its own executable: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let spawned = Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(DETACHED_ENV, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    match spawned {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keepalivedd: cannot start the daemon: {e}");
             ExitCode::from(1)
         }
     }

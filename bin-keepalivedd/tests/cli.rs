@@ -195,9 +195,21 @@ fn version_help_and_other_modes() {
     let h = keepalivedd(&["--help"]);
     assert_eq!(h.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&h.stdout).contains("--config-test"));
-    let run = keepalivedd(&["-n", "-P"]);
+    let pid = TempConf::new("pid", "");
+    let vrrp_pid = TempConf::new("vrrp-pid", "");
+    let run = keepalivedd(&[
+        "-n",
+        "-l",
+        "-P",
+        "-f",
+        "/nonexistent/keepalived.conf",
+        "-p",
+        pid.path(),
+        "-r",
+        vrrp_pid.path(),
+    ]);
     assert_eq!(run.status.code(), Some(1));
-    assert!(stderr(&run).contains("not available yet"));
+    assert!(stderr(&run).contains("cannot read '/nonexistent/keepalived.conf'"));
     let bad = keepalivedd(&["-x"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("invalid option -- 'x'"));
