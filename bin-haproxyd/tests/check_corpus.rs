@@ -22,36 +22,8 @@ const CORPUS_ENV: &[(&str, &str)] = &[
 
 /// Corpus files whose verdict haproxyd does not reproduce yet, and how.
 /// Each is a difference in proxy-config's validation, not in this test.
-const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
-    (
-        "err-missing-final-newline.cfg",
-        "haproxy refuses a last line without LF (file might be truncated); accepted",
-    ),
-    (
-        "err-no-option-httplog.cfg",
-        "haproxy refuses 'no option httplog' (negation not supported); accepted",
-    ),
-    (
-        "err-server-check-no-port.cfg",
-        "haproxy refuses 'check' on a server without service or check port; accepted",
-    ),
-    (
-        "quirk-retries-bad-number.cfg",
-        "haproxy reads 'retries three' as 0 (atol); refused as not a number",
-    ),
-    (
-        "quirk-server-maxconn-missing.cfg",
-        "haproxy accepts a server 'maxconn' without value; refused",
-    ),
-    (
-        "quirk-timeout-unit-sec.cfg",
-        "haproxy reads '5sec' as 5s (unit suffix past 's' ignored); refused",
-    ),
-    (
-        "quirk-userlist-missing-password.cfg",
-        "haproxy accepts 'user NAME password' without value; refused",
-    ),
-];
+/// Empty: every verdict agrees.
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[];
 
 struct Verdict {
     code: i32,

@@ -132,6 +132,12 @@ pub enum DiagnosticKind {
     /// A line whose quotes are not closed.
     #[error("unterminated {0} quote")]
     UnterminatedQuote(&'static str),
+    /// The last line has no line feed: HAProxy takes the file for truncated.
+    #[error("Missing LF on last line, file might have been truncated at position {position}")]
+    MissingFinalNewline {
+        /// The 1-based column just past the last character.
+        position: u32,
+    },
     /// A keyword outside of any section.
     #[error("unknown keyword '{0}' out of section")]
     OutOfSection(String),
@@ -184,6 +190,53 @@ pub enum DiagnosticKind {
         keyword: String,
         /// Why the argument is refused.
         message: String,
+    },
+    /// A value HAProxy accepts leniently (`retries three`, `timeout client
+    /// 5sec`): accepted too, with the value really used.
+    #[error("'{keyword}' accepted as HAProxy does, but {reason}; the value used is {used}")]
+    LaxValue {
+        /// The directive or option.
+        keyword: String,
+        /// The value as written (empty when left out).
+        written: String,
+        /// How HAProxy reads it.
+        reason: String,
+        /// The value used.
+        used: String,
+    },
+    /// A server host name that does not resolve at load time.
+    #[error("'server {proxy}/{server}' : could not resolve address '{host}'{}", if *.disabled { ", disabling server" } else { "" })]
+    Unresolvable {
+        /// The server's proxy.
+        proxy: String,
+        /// The server.
+        server: String,
+        /// The host name.
+        host: String,
+        /// Whether the server is kept, disabled (`init-addr ... none`).
+        disabled: bool,
+    },
+    /// A server checked without any port to send the checks to.
+    #[error("{proxy}: server '{server}' has neither service port nor check port")]
+    NoCheckPort {
+        /// The proxy, as `backend 'name'`.
+        proxy: String,
+        /// The server.
+        server: String,
+    },
+    /// A proxy without the timeouts every proxy should have.
+    #[error(
+        "missing timeouts for {proxy}. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+    )]
+    MissingTimeouts {
+        /// The proxy, as `frontend 'name'`.
+        proxy: String,
+    },
+    /// A log format set in a proxy that logs nowhere.
+    #[error("log format ignored for {proxy} since it has no log address.")]
+    LogFormatWithoutTarget {
+        /// The proxy, as `frontend 'name'`.
+        proxy: String,
     },
     /// An address that does not parse.
     #[error("'{keyword}': invalid address '{address}': {reason}")]

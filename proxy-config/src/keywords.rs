@@ -55,10 +55,10 @@ pub(crate) const GLOBAL: &[(&str, Status)] = &[
     ("localpeer", Ignored),
     ("master-worker", Ignored),
     ("quiet", Ignored),
-    ("setenv", Ignored),
-    ("presetenv", Ignored),
-    ("unsetenv", Ignored),
-    ("resetenv", Ignored),
+    ("setenv", Supported),
+    ("presetenv", Supported),
+    ("unsetenv", Supported),
+    ("resetenv", Supported),
     ("lua-load", Ignored),
     ("log-send-hostname", Ignored),
     ("log-tag", Ignored),
@@ -154,6 +154,7 @@ pub(crate) const PROXY: &[(&str, u8, Status)] = &[
 pub(crate) const OPTIONS: &[(&str, u8, Status)] = &[
     ("httplog", DEF | FE, Supported),
     ("tcplog", DEF | FE | BE, Supported),
+    ("httpslog", DEF | FE, Ignored),
     ("dontlognull", DEF | FE, Supported),
     ("http-server-close", DEF | FE | BE, Supported),
     ("httpclose", DEF | FE | BE, Supported),
@@ -175,7 +176,8 @@ pub(crate) const OPTIONS: &[(&str, u8, Status)] = &[
     ("http-no-delay", DEF | FE | BE, Ignored),
     ("http-pretend-keepalive", DEF | FE | BE, Ignored),
     ("http-use-proxy-header", DEF | FE, Ignored),
-    ("http_proxy", DEF | FE | BE, Ignored),
+    ("http_proxy", DEF | FE | BE, Rejected),
+    ("forceclose", DEF | FE | BE, Rejected),
     ("independent-streams", DEF | FE | BE, Ignored),
     ("ldap-check", DEF | BE, Ignored),
     ("external-check", DEF | BE, Ignored),
@@ -202,6 +204,25 @@ pub(crate) const OPTIONS: &[(&str, u8, Status)] = &[
     ("transparent", DEF | BE, Ignored),
     ("idle-close-on-response", DEF | FE, Ignored),
     ("disable-h2-upgrade", DEF | FE, Ignored),
+];
+
+/// Options HAProxy refuses after `no` (or `default`).
+pub(crate) const NOT_NEGATABLE: &[&str] = &[
+    "httplog",
+    "tcplog",
+    "httpslog",
+    "forwardfor",
+    "originalto",
+    "tcpka",
+    "httpchk",
+    "ssl-hello-chk",
+    "tcp-check",
+    "mysql-check",
+    "external-check",
+    "ldap-check",
+    "pgsql-check",
+    "redis-check",
+    "smtpchk",
 ];
 
 /// Bind options: name and number of arguments (0 or 1).

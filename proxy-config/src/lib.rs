@@ -7,8 +7,10 @@
 //! [`Config`], reporting each problem with `file:line:column`, the keyword and
 //! the section, and without stopping at the first one.
 //!
-//! This crate reads configuration files and nothing else: no sockets, no clock,
-//! no name resolution (server host names are kept as names). Files referenced
+//! This crate reads configuration files and nothing else: no sockets, no
+//! clock. Server host names are kept as names; [`load`] checks that they
+//! resolve, as HAProxy does before starting, in a separate step
+//! ([`resolve_server_names`]) that [`parse_str`] leaves out. Files referenced
 //! by the configuration (`errorfile`, certificates) are not read here.
 //!
 //! ```
@@ -17,11 +19,15 @@
 //! assert_eq!(loaded.config.backend("app").unwrap().servers.len(), 1);
 //! ```
 
+mod checks;
 mod diag;
+mod env;
 mod keywords;
+mod lax;
 pub mod manual;
 mod model;
 mod print;
+mod resolve;
 mod syntax;
 mod validate;
 
@@ -32,6 +38,7 @@ pub use diag::{
 };
 pub use model::*;
 pub use print::print;
+pub use resolve::{resolve_server_names, system_resolves};
 pub use validate::parse_duration;
 
 /// A loaded configuration and the warnings found on the way.
@@ -44,7 +51,8 @@ pub struct Loaded {
 }
 
 /// Parses one configuration text; `env` supplies environment variables for
-/// `${VAR}` expansion inside double quotes.
+/// `${VAR}` expansion inside double quotes. Server host names are not
+/// resolved (see [`resolve_server_names`]).
 pub fn parse_str(
     file_name: &str,
     text: &str,
@@ -58,7 +66,8 @@ pub fn parse_str(
 /// Loads configuration files in order, as `haproxy -f A -f B` does.
 ///
 /// A directory stands for its `*.cfg` files in lexical order. Environment
-/// variables come from the process environment.
+/// variables come from the process environment, and server host names must
+/// resolve with the system resolver ([`system_resolves`]).
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, Errors> {
     let env = |name: &str| std::env::var(name).ok();
     let mut b = validate::Builder::new();
@@ -74,7 +83,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Errors> {
             }
         }
     }
-    b.finish()
+    resolve_server_names(b.finish(), &system_resolves)
 }
 
 /// The files a path stands for: itself, or a directory's `*.cfg` files sorted.

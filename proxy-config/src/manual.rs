@@ -58,10 +58,10 @@
 //! | `localpeer` | ignored |
 //! | `master-worker` | ignored |
 //! | `quiet` | ignored |
-//! | `setenv` | ignored |
-//! | `presetenv` | ignored |
-//! | `unsetenv` | ignored |
-//! | `resetenv` | ignored |
+//! | `setenv` | supported |
+//! | `presetenv` | supported |
+//! | `unsetenv` | supported |
+//! | `resetenv` | supported |
 //! | `lua-load` | ignored |
 //! | `log-send-hostname` | ignored |
 //! | `log-tag` | ignored |
@@ -157,7 +157,14 @@
 //! | `rspadd` | frontend, backend | rejected |
 //! | `block` | frontend, backend | rejected |
 //!
-//! `no log` clears inherited log targets; `no option X` negates an option.
+//! `setenv`, `presetenv`, `unsetenv` and `resetenv` change the environment
+//! seen by the `${VAR}` expansions of every line after them, in later files
+//! too, as HAProxy's process environment does.
+//!
+//! `no log` clears inherited log targets; `no option X` negates an option,
+//! except for the options HAProxy refuses to negate (`httplog`, `tcplog`,
+//! `httpslog`, `forwardfor`, `originalto`, `tcpka` and the health-check
+//! options such as `httpchk`), which are errors as in HAProxy.
 //! `stats` takes `enable`, `uri`, `realm`, `auth`, `admin if|unless COND`,
 //! `hide-version`, `refresh`, `show-legends`, `show-node`, `show-desc` and
 //! `scope`. `capture cookie` is ignored. `http-request` / `http-response`
@@ -172,6 +179,7 @@
 //! |---|---|---|
 //! | `httplog` | defaults, frontend | supported |
 //! | `tcplog` | defaults, frontend, backend | supported |
+//! | `httpslog` | defaults, frontend | ignored |
 //! | `dontlognull` | defaults, frontend | supported |
 //! | `http-server-close` | defaults, frontend, backend | supported |
 //! | `httpclose` | defaults, frontend, backend | supported |
@@ -193,7 +201,8 @@
 //! | `http-no-delay` | defaults, frontend, backend | ignored |
 //! | `http-pretend-keepalive` | defaults, frontend, backend | ignored |
 //! | `http-use-proxy-header` | defaults, frontend | ignored |
-//! | `http_proxy` | defaults, frontend, backend | ignored |
+//! | `http_proxy` | defaults, frontend, backend | rejected |
+//! | `forceclose` | defaults, frontend, backend | rejected |
 //! | `independent-streams` | defaults, frontend, backend | ignored |
 //! | `ldap-check` | defaults, backend | ignored |
 //! | `external-check` | defaults, backend | ignored |

@@ -184,6 +184,10 @@ impl Level {
 /// Settings of the `global` sections.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Global {
+    /// `setenv`, `presetenv`, `unsetenv` and `resetenv` lines (their words,
+    /// keyword first), in order; already applied to the `${VAR}` expansions of
+    /// the lines that follow them.
+    pub environment: Vec<Spanned<Vec<String>>>,
     /// `log` targets.
     pub logs: Vec<Spanned<Log>>,
     /// `chroot DIR`.
@@ -1052,8 +1056,9 @@ pub struct Group {
 pub struct User {
     /// User name.
     pub name: String,
-    /// The password.
-    pub password: Password,
+    /// The password; `None` when the line gives none (HAProxy accepts such a
+    /// user, who can never authenticate).
+    pub password: Option<Password>,
     /// Groups listed with `groups`.
     pub groups: Vec<String>,
 }

@@ -208,6 +208,9 @@ fn log(l: &Log) -> Vec<String> {
 
 fn print_global(out: &mut String, g: &Global) {
     out.push_str("global\n");
+    for e in &g.environment {
+        line(out, true, &e.value);
+    }
     for l in &g.logs {
         line(out, true, &log(l));
     }
@@ -261,11 +264,12 @@ fn print_userlist(out: &mut String, u: &Userlist) {
         line(out, true, &w);
     }
     for u in &u.users {
-        let (k, p) = match &u.password {
-            Password::Hashed(p) => ("password", p),
-            Password::Insecure(p) => ("insecure-password", p),
-        };
-        let mut w = vec!["user".to_string(), u.name.clone(), k.into(), p.clone()];
+        let mut w = vec!["user".to_string(), u.name.clone()];
+        match &u.password {
+            Some(Password::Hashed(p)) => w.extend(["password".into(), p.clone()]),
+            Some(Password::Insecure(p)) => w.extend(["insecure-password".into(), p.clone()]),
+            None => {}
+        }
         if !u.groups.is_empty() {
             w.extend(["groups".into(), u.groups.join(",")]);
         }

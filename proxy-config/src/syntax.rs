@@ -20,6 +20,8 @@ struct CfgParser;
 #[derive(Debug, Clone)]
 pub(crate) struct Word<'a> {
     pub(crate) text: Cow<'a, str>,
+    /// The word as written, for decoding again when the environment changes.
+    pub(crate) raw: &'a str,
     pub(crate) line: u32,
     pub(crate) column: u32,
 }
@@ -127,6 +129,7 @@ pub(crate) fn lex<'a>(text: &'a str, env: &dyn Fn(&str) -> Option<String>) -> Le
                 }
                 out.words.push(Word {
                     text: decode(pair.as_str(), env),
+                    raw: pair.as_str(),
                     line,
                     column,
                 });

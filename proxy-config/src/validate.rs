@@ -13,9 +13,14 @@ use std::time::Duration;
 use proxy_acl::{AclExpr, AclRef, Condition};
 
 use crate::diag::{Diagnostic, DiagnosticKind, SectionKind, SectionRef, Severity, Span, Spanned};
+use crate::env::EnvOverlay;
 use crate::keywords::{self, BE, DEF, FE, NAMED_DEF, STRICT, Status};
+use crate::lax;
 use crate::model::*;
-use crate::syntax::{Word, lex};
+use crate::syntax::{Word, decode, lex};
+
+/// The `global` directives that change the environment of later lines.
+const ENV_DIRECTIVES: &[&str] = &["setenv", "presetenv", "unsetenv", "resetenv"];
 
 type Fail = (u32, u32, DiagnosticKind);
 type R<T = ()> = Result<T, Fail>;
@@ -75,41 +80,50 @@ fn number<T: std::str::FromStr>(w: &Word<'_>, keyword: &str) -> R<T> {
 
 /// Parses a HAProxy time value: digits and an optional unit (`us`, `ms`, `s`,
 /// `m`, `h`, `d`; default `ms`), at most 2147483647 ms.
+///
+/// As in HAProxy 2.6, characters after a valid unit are ignored (`5sec` is
+/// five seconds, `5min` five minutes); the loader warns about them.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    let (num, unit) = s.split_at(digits);
-    if num.is_empty() {
-        return Err(match s.chars().next() {
-            Some(c) => format!("unexpected character '{c}' in time value '{s}'"),
-            None => "missing time value".to_string(),
-        });
-    }
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("timer overflow in '{s}'"))?;
-    let us_per: u64 = match unit {
-        "us" => 1,
-        "" | "ms" => 1_000,
-        "s" => 1_000_000,
-        "m" => 60_000_000,
-        "h" => 3_600_000_000,
-        "d" => 86_400_000_000,
-        other => {
-            let c = other.chars().next().unwrap_or('?');
-            return Err(format!("unexpected character '{c}' in time value '{s}'"));
-        }
-    };
-    let us = n
-        .checked_mul(us_per)
-        .filter(|us| *us / 1_000 <= i32::MAX as u64)
-        .ok_or_else(|| {
-            format!("timer overflow in '{s}' (maximum value is 2147483647 ms or ~24.8 days)")
-        })?;
-    Ok(Duration::from_micros(us))
+    lax::time(s).map(|(d, _)| d)
 }
 
-fn duration(w: &Word<'_>, keyword: &str) -> R<Duration> {
-    parse_duration(&w.text).map_err(|m| invalid(w, keyword, m))
+/// A time value; characters after its unit leave a note saying what is used.
+fn duration(w: &Word<'_>, keyword: &str, notes: &mut Vec<Fail>) -> R<Duration> {
+    let (d, trailing) = lax::time(&w.text).map_err(|m| invalid(w, keyword, m))?;
+    if let Some(c) = trailing {
+        notes.push(fail_at(
+            w,
+            DiagnosticKind::LaxValue {
+                keyword: keyword.to_string(),
+                written: w.text.to_string(),
+                reason: format!(
+                    "HAProxy ignores the characters from '{c}' on in '{}' (only us, ms, s, m, h and d are units)",
+                    w.text
+                ),
+                used: lax::show(d),
+            },
+        ));
+    }
+    Ok(d)
+}
+
+/// A number HAProxy reads with `atol()`: `w` may be missing (read as 0).
+/// Anything but a plain number leaves a note saying what is used.
+fn lax_number(w: Option<&Word<'_>>, at: &Word<'_>, keyword: &str, notes: &mut Vec<Fail>) -> u32 {
+    let text = w.map_or("", |w| &*w.text);
+    let n = lax::number(text);
+    if let Some(reason) = n.note {
+        notes.push(fail_at(
+            w.unwrap_or(at),
+            DiagnosticKind::LaxValue {
+                keyword: keyword.to_string(),
+                written: text.to_string(),
+                reason,
+                used: n.value.to_string(),
+            },
+        ));
+    }
+    n.value
 }
 
 fn bad_address(w: &Word<'_>, keyword: &str, address: &str, reason: impl Into<String>) -> Fail {
@@ -483,7 +497,7 @@ fn parse_bind_options(
     Ok((o, mode, level))
 }
 
-fn parse_server_options(words: &[Word<'_>]) -> R<ServerOptions> {
+fn parse_server_options(words: &[Word<'_>], notes: &mut Vec<Fail>) -> R<ServerOptions> {
     let mut o = ServerOptions::default();
     let mut i = 0;
     while let Some(w) = words.get(i) {
@@ -499,22 +513,47 @@ fn parse_server_options(words: &[Word<'_>]) -> R<ServerOptions> {
                 },
             ));
         };
-        let v = if n == 1 {
-            Some(arg(words, i + 1, w, "an argument")?)
-        } else {
-            None
+        // HAProxy reads these with atol() and takes a missing value as 0.
+        let lax = matches!(name, "weight" | "maxconn" | "maxqueue" | "minconn");
+        let v = match n {
+            0 => None,
+            _ if lax => words.get(i + 1),
+            _ => Some(arg(words, i + 1, w, "an argument")?),
         };
         match (name, v) {
             ("check", _) => o.check = Some(true),
             ("no-check", _) => o.check = Some(false),
-            ("inter", Some(v)) => o.inter = Some(duration(v, name)?),
-            ("fastinter", Some(v)) => o.fastinter = Some(duration(v, name)?),
-            ("downinter", Some(v)) => o.downinter = Some(duration(v, name)?),
-            ("slowstart", Some(v)) => o.slowstart = Some(duration(v, name)?),
-            ("rise", Some(v)) => o.rise = Some(positive(v, name)?),
-            ("fall", Some(v)) => o.fall = Some(positive(v, name)?),
+            ("inter", Some(v)) => o.inter = Some(duration(v, name, notes)?),
+            ("fastinter", Some(v)) => o.fastinter = Some(duration(v, name, notes)?),
+            ("downinter", Some(v)) => o.downinter = Some(duration(v, name, notes)?),
+            ("slowstart", Some(v)) => o.slowstart = Some(duration(v, name, notes)?),
+            ("rise" | "fall", Some(v)) => {
+                let n = lax_number(Some(v), w, name, notes);
+                if n == 0 {
+                    return Err(invalid(v, name, format!("'{name}' has to be > 0")));
+                }
+                if name == "rise" {
+                    o.rise = Some(n);
+                } else {
+                    o.fall = Some(n);
+                }
+            }
             ("port", Some(v)) => {
-                o.port = Some(parse_port(&v.text).map_err(|m| invalid(v, name, m))?);
+                let n = lax_number(Some(v), w, name, notes);
+                // HAProxy keeps the check port in an int and sends its low 16 bits.
+                let port = u16::try_from(n % 65_536).unwrap_or(0);
+                if n > 65_535 {
+                    notes.push(fail_at(
+                        v,
+                        DiagnosticKind::LaxValue {
+                            keyword: name.to_string(),
+                            written: v.text.to_string(),
+                            reason: "HAProxy uses only the low 16 bits of a port".into(),
+                            used: port.to_string(),
+                        },
+                    ));
+                }
+                o.port = Some(port);
             }
             ("addr", Some(v)) => {
                 o.addr = Some(
@@ -523,16 +562,20 @@ fn parse_server_options(words: &[Word<'_>]) -> R<ServerOptions> {
                         .map_err(|_| bad_address(v, name, &v.text, "not an IP address"))?,
                 );
             }
-            ("weight", Some(v)) => {
-                let n: u32 = number(v, name)?;
-                if n > 256 {
-                    return Err(invalid(v, name, "weight must be between 0 and 256"));
+            ("weight", v) => {
+                let read = lax::atol(v.map_or("", |v| &*v.text));
+                if !(0..=256).contains(&read) {
+                    return Err(invalid(
+                        v.unwrap_or(w),
+                        name,
+                        format!("weight must be between 0 and 256 ({read})"),
+                    ));
                 }
-                o.weight = Some(n);
+                o.weight = Some(lax_number(v, w, name, notes));
             }
-            ("maxconn", Some(v)) => o.maxconn = Some(number(v, name)?),
-            ("maxqueue", Some(v)) => o.maxqueue = Some(number(v, name)?),
-            ("minconn", Some(v)) => o.minconn = Some(number(v, name)?),
+            ("maxconn", v) => o.maxconn = Some(lax_number(v, w, name, notes)),
+            ("maxqueue", v) => o.maxqueue = Some(lax_number(v, w, name, notes)),
+            ("minconn", v) => o.minconn = Some(lax_number(v, w, name, notes)),
             ("backup", _) => o.backup = Some(true),
             ("no-backup", _) => o.backup = Some(false),
             ("disabled", _) => o.disabled = Some(true),
@@ -562,7 +605,7 @@ fn parse_server_options(words: &[Word<'_>]) -> R<ServerOptions> {
                 .other
                 .push((name.to_string(), v.map(|v| v.text.to_string()))),
         }
-        i += 1 + usize::from(n);
+        i += 1 + usize::from(v.is_some());
     }
     Ok(o)
 }
@@ -1103,6 +1146,10 @@ pub(crate) struct Builder {
     last_defaults: Option<usize>,
     file: Arc<str>,
     section: Option<SectionRef>,
+    /// Environment changes made by `setenv` and friends so far.
+    env: EnvOverlay,
+    /// Warnings about leniently read values of the line being read.
+    notes: Vec<Fail>,
 }
 
 impl Builder {
@@ -1113,6 +1160,8 @@ impl Builder {
             last_defaults: None,
             file: Arc::from(""),
             section: None,
+            env: EnvOverlay::default(),
+            notes: Vec::new(),
         }
     }
 
@@ -1164,13 +1213,33 @@ impl Builder {
     ) {
         self.file = Arc::from(name);
         self.section = None;
-        let lexed = lex(text, env);
+        let lexed = if self.env.is_active() {
+            let overlay = &self.env;
+            lex(text, &|name: &str| overlay.get(env, name))
+        } else {
+            lex(text, env)
+        };
         for (line, col, kind) in lexed.errors.iter().cloned() {
             self.error(None, (line, col, kind));
         }
         let mut cur = Current::None;
+        let mut env_changed = false;
+        let mut redecoded: Vec<Word<'_>>;
         for line in &lexed.lines {
-            let words = lexed.line_words(line);
+            let mut words = lexed.line_words(line);
+            // Words were expanded before any `setenv` of this file ran.
+            if env_changed && words.iter().any(|w| w.raw.contains("${")) {
+                let overlay = &self.env;
+                let lookup = |name: &str| overlay.get(env, name);
+                redecoded = words
+                    .iter()
+                    .map(|w| Word {
+                        text: decode(w.raw, &lookup),
+                        ..w.clone()
+                    })
+                    .collect();
+                words = &redecoded;
+            }
             let Some(first) = words.first() else { continue };
             if keywords::SECTIONS.contains(&&*first.text) {
                 self.close(std::mem::replace(&mut cur, Current::Skip));
@@ -1186,7 +1255,12 @@ impl Builder {
                 }
                 Current::Skip => {}
                 Current::Global => {
-                    if let Err(f) = self.global_line(words) {
+                    if ENV_DIRECTIVES.contains(&&*first.text) {
+                        match self.env_line(words, env) {
+                            Ok(()) => env_changed = true,
+                            Err(f) => self.error(Some(&first.text), f),
+                        }
+                    } else if let Err(f) = self.global_line(words) {
                         self.error(Some(&first.text), f);
                     }
                 }
@@ -1210,9 +1284,74 @@ impl Builder {
                     }
                 }
             }
+            for note in std::mem::take(&mut self.notes) {
+                self.push(Severity::Warning, Some(&first.text), note);
+            }
         }
         self.close(cur);
         self.section = None;
+        if !text.is_empty() && !text.ends_with('\n') {
+            let tail = text.rsplit('\n').next().unwrap_or(text);
+            let line = u32::try_from(text.matches('\n').count().saturating_add(1));
+            let position = u32::try_from(tail.chars().count().saturating_add(1));
+            let (line, position) = (line.unwrap_or(u32::MAX), position.unwrap_or(u32::MAX));
+            self.error(
+                None,
+                (
+                    line,
+                    position,
+                    DiagnosticKind::MissingFinalNewline { position },
+                ),
+            );
+        }
+    }
+
+    /// `setenv`, `presetenv`, `unsetenv`, `resetenv`: change the environment
+    /// seen by the lines that follow.
+    fn env_line(&mut self, words: &[Word<'_>], env: &dyn Fn(&str) -> Option<String>) -> R {
+        let Some((kw, args)) = words.split_first() else {
+            return Ok(());
+        };
+        let span = self.wspan(kw);
+        match &*kw.text {
+            "setenv" | "presetenv" => {
+                let (Some(name), Some(value)) = (args.first(), args.get(1)) else {
+                    return Err(missing(kw, &kw.text, "a name and a value"));
+                };
+                if let Some(x) = args.get(2) {
+                    self.warn(
+                        x,
+                        DiagnosticKind::InvalidArgument {
+                            keyword: kw.text.to_string(),
+                            message: format!(
+                                "extra argument '{}' ignored (HAProxy ignores it too); '{}' is set to '{}'",
+                                x.text, name.text, value.text
+                            ),
+                        },
+                    );
+                }
+                if kw.text == "setenv" || self.env.get(env, &name.text).is_none() {
+                    self.env.set(&name.text, &value.text);
+                }
+            }
+            "unsetenv" => {
+                if args.is_empty() {
+                    return Err(missing(kw, "unsetenv", "at least one variable name"));
+                }
+                for a in args {
+                    self.env.unset(&a.text);
+                }
+            }
+            _ => {
+                let keep: Vec<&str> = args.iter().map(|a| &*a.text).collect();
+                self.env.reset(&keep);
+            }
+        }
+        self.config
+            .global
+            .environment
+            .push(Spanned::new(strings(words), span));
+        Ok(())
     }
 
     fn open(&mut self, words: &[Word<'_>]) -> Current {
@@ -1450,6 +1589,7 @@ impl Builder {
             }
         }
         self.diags.extend(missing);
+        self.diags.extend(crate::checks::run(&self.config));
         if self.diags.iter().any(|d| d.severity == Severity::Error) {
             Err(crate::Errors {
                 diagnostics: self.diags,
@@ -1526,7 +1666,10 @@ impl Builder {
                     span,
                 ))
             }
-            "maxconn" => g.maxconn = Some(Spanned::new(number(one("a number")?, name)?, span)),
+            "maxconn" => {
+                let n = lax_number(Some(one("a number")?), kw, name, &mut self.notes);
+                g.maxconn = Some(Spanned::new(n, span));
+            }
             "nbthread" => g.nbthread = Some(Spanned::new(positive(one("a number")?, name)?, span)),
             "user" => g.user = Some(Spanned::new(one("a user name")?.text.to_string(), span)),
             "group" => g.group = Some(Spanned::new(one("a group name")?.text.to_string(), span)),
@@ -1562,8 +1705,10 @@ impl Builder {
                     }
                     "timeout" => {
                         let v = arg(args, 1, sub, "a time value")?;
-                        self.config.global.stats_timeout =
-                            Some(Spanned::new(duration(v, "stats timeout")?, span));
+                        self.config.global.stats_timeout = Some(Spanned::new(
+                            duration(v, "stats timeout", &mut self.notes)?,
+                            span,
+                        ));
                     }
                     "maxconn" | "bind-process" => {
                         self.warn(
@@ -1612,6 +1757,7 @@ impl Builder {
                 };
                 match args.get(1..).unwrap_or(&[]) {
                     [] => {}
+                    [k] if k.text == "users" => {}
                     [k, v] if k.text == "users" => g.users = list(v),
                     [x, ..] => {
                         return Err(invalid(
@@ -1621,6 +1767,19 @@ impl Builder {
                         ));
                     }
                 }
+                if u.groups.iter().any(|x| x.value.name == g.name) {
+                    self.warn(
+                        kw,
+                        DiagnosticKind::InvalidArgument {
+                            keyword: "group".into(),
+                            message: format!(
+                                "ignoring duplicated group '{}' in userlist '{}'",
+                                g.name, u.name.value
+                            ),
+                        },
+                    );
+                    return Ok(());
+                }
                 u.groups.push(Spanned::new(g, span));
             }
             "user" => {
@@ -1629,13 +1788,28 @@ impl Builder {
                 let mut groups = Vec::new();
                 let mut i = 1;
                 while let Some(w) = args.get(i) {
-                    let v = arg(args, i + 1, w, "an argument")?;
+                    // HAProxy takes a missing value as an empty one.
+                    let v = args.get(i + 1);
+                    let text = v.map_or(String::new(), |v| v.text.to_string());
+                    if v.is_none() && w.text != "groups" {
+                        self.notes.push(fail_at(
+                            w,
+                            DiagnosticKind::LaxValue {
+                                keyword: format!("user {} {}", n.text, w.text),
+                                written: String::new(),
+                                reason: "the value is missing and HAProxy takes it as empty".into(),
+                                used: if w.text == "password" {
+                                    "an empty hash, which no password matches".into()
+                                } else {
+                                    "the empty password".into()
+                                },
+                            },
+                        ));
+                    }
                     match &*w.text {
-                        "password" => password = Some(Password::Hashed(v.text.to_string())),
-                        "insecure-password" => {
-                            password = Some(Password::Insecure(v.text.to_string()))
-                        }
-                        "groups" => groups = list(v),
+                        "password" => password = Some(Password::Hashed(text)),
+                        "insecure-password" => password = Some(Password::Insecure(text)),
+                        "groups" => groups = v.map(list).unwrap_or_default(),
                         other => {
                             return Err(invalid(
                                 w,
@@ -1648,8 +1822,30 @@ impl Builder {
                     }
                     i += 2;
                 }
-                let password = password
-                    .ok_or_else(|| missing(kw, "user", "'password' or 'insecure-password'"))?;
+                if password.is_none() {
+                    self.notes.push(fail_at(
+                        n,
+                        DiagnosticKind::LaxValue {
+                            keyword: "user".into(),
+                            written: n.text.to_string(),
+                            reason: "it has no 'password' nor 'insecure-password', which HAProxy accepts".into(),
+                            used: "no password: the user can never authenticate".into(),
+                        },
+                    ));
+                }
+                if u.users.iter().any(|x| x.value.name == n.text) {
+                    self.warn(
+                        kw,
+                        DiagnosticKind::InvalidArgument {
+                            keyword: "user".into(),
+                            message: format!(
+                                "ignoring duplicated user '{}' in userlist '{}'",
+                                n.text, u.name.value
+                            ),
+                        },
+                    );
+                    return Ok(());
+                }
                 u.users.push(Spanned::new(
                     User {
                         name: n.text.to_string(),
@@ -1862,6 +2058,22 @@ impl Builder {
                         },
                     ));
                 };
+                if ostatus == Status::Rejected {
+                    return Err(fail_at(
+                        o,
+                        DiagnosticKind::NotAllowed {
+                            keyword: format!("option {oname}"),
+                            place: "HAProxy 2.6 (removed option)".into(),
+                        },
+                    ));
+                }
+                if negated && keywords::NOT_NEGATABLE.contains(&oname) {
+                    return Err(invalid(
+                        o,
+                        &format!("no option {oname}"),
+                        format!("negation/default is not supported for option '{oname}'"),
+                    ));
+                }
                 let kind = parse_option(o, if negated { &[] } else { rest })?;
                 if negated && let Some(x) = rest.first() {
                     return Err(invalid(
@@ -1878,8 +2090,14 @@ impl Builder {
                 }
                 pb.p.set_option(Spanned::new(ProxyOption { negated, kind }, span));
             }
-            "retries" => p.retries = Some(Spanned::new(number(one("a number")?, name)?, span)),
-            "maxconn" => p.maxconn = Some(Spanned::new(number(one("a number")?, name)?, span)),
+            "retries" => {
+                let n = lax_number(Some(one("an integer argument")?), kw, name, &mut self.notes);
+                p.retries = Some(Spanned::new(n, span));
+            }
+            "maxconn" => {
+                let n = lax_number(Some(one("a number")?), kw, name, &mut self.notes);
+                p.maxconn = Some(Spanned::new(n, span));
+            }
             "timeout" => {
                 let k = arg(args, 0, kw, "a timeout kind")?;
                 let Some(&(_, tk)) = TimeoutKind::ALL.iter().find(|(n, _)| *n == k.text) else {
@@ -1900,7 +2118,7 @@ impl Builder {
                 if let Some(x) = args.get(2) {
                     return Err(invalid(x, &label, format!("unexpected '{}'", x.text)));
                 }
-                let d = duration(v, &label)?;
+                let d = duration(v, &label, &mut self.notes)?;
                 let caps = DEF | if tk.is_frontend_side() { FE } else { BE };
                 if self.capability(pb, k, &label, caps)? {
                     pb.p.timeouts.insert(tk, Spanned::new(d, span));
@@ -2079,7 +2297,7 @@ impl Builder {
                     if matches!(&*w.text, "domain" | "maxidle" | "maxlife" | "attr") {
                         let v = arg(rest, i + 1, w, "an argument")?;
                         if w.text == "maxidle" || w.text == "maxlife" {
-                            duration(v, &w.text)?;
+                            duration(v, &w.text, &mut self.notes)?;
                         }
                         i += 1;
                     }
@@ -2094,7 +2312,7 @@ impl Builder {
                 ));
             }
             "default-server" => {
-                let o = parse_server_options(args)?;
+                let o = parse_server_options(args, &mut self.notes)?;
                 self.warn_server_other(&o, kw);
                 pb.p.default_server.merge(&o);
             }
@@ -2103,7 +2321,7 @@ impl Builder {
                 let a = arg(args, 1, n, "an address")?;
                 let address = parse_server_address(&a.text)
                     .map_err(|r| bad_address(a, "server", &a.text, r))?;
-                let options = parse_server_options(args.get(2..).unwrap_or(&[]))?;
+                let options = parse_server_options(args.get(2..).unwrap_or(&[]), &mut self.notes)?;
                 if let Some(prev) = p.servers.iter().find(|s| s.value.name == n.text) {
                     let at = prev.span.clone();
                     return Err(invalid(
@@ -2206,7 +2424,7 @@ impl Builder {
             "scope" => Ok(Stats::Scope(one("a proxy name")?)),
             "refresh" => {
                 let v = arg(rest, 0, sub, "a delay")?;
-                Ok(Stats::Refresh(duration(v, &label)?))
+                Ok(Stats::Refresh(duration(v, &label, &mut self.notes)?))
             }
             "show-node" | "show-desc" => {
                 if let Some(x) = rest.get(1) {

@@ -1,0 +1,156 @@
+//! Checks over the whole loaded configuration, run once every file is read,
+//! as HAProxy runs them after parsing: settings that are valid line by line
+//! but wrong, or useless, together.
+//!
+//! - a server with `check` but neither a service port nor a check port is an
+//!   error (HAProxy cannot tell where to send the health checks);
+//! - a proxy that lacks a client, connect or server timeout gets HAProxy's
+//!   "missing timeouts" warning;
+//! - a frontend with a log format (`option httplog`, `tcplog`, `httpslog`,
+//!   `log-format`) but no log target gets the "log format ignored" warning.
+
+use crate::diag::{Diagnostic, DiagnosticKind, SectionKind, SectionRef, Severity, Span};
+use crate::model::{Config, Log, Mode, Proxy, ProxyKind, ServerHost, ServerPort, TimeoutKind};
+
+/// Every finding, in proxy order.
+pub(crate) fn run(config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in config.proxies.iter().filter(|p| !disabled(config, p)) {
+        check_ports(p, &mut out);
+        if lacks_timeouts(p) {
+            out.push(finding(
+                p,
+                p.name.span.clone(),
+                Severity::Warning,
+                DiagnosticKind::MissingTimeouts { proxy: describe(p) },
+            ));
+        }
+        if has_log_format(config, p) && !has_log_target(config, p) {
+            out.push(finding(
+                p,
+                p.name.span.clone(),
+                Severity::Warning,
+                DiagnosticKind::LogFormatWithoutTarget { proxy: describe(p) },
+            ));
+        }
+    }
+    out
+}
+
+/// `frontend 'web'`, `backend 'app'`, `proxy 'both'`: HAProxy's words.
+fn describe(p: &Proxy) -> String {
+    let kind = match p.kind {
+        ProxyKind::Listen => "proxy",
+        other => other.keyword(),
+    };
+    format!("{kind} '{}'", p.name.value)
+}
+
+fn finding(p: &Proxy, span: Span, severity: Severity, kind: DiagnosticKind) -> Diagnostic {
+    Diagnostic {
+        span,
+        section: Some(SectionRef {
+            kind: match p.kind {
+                ProxyKind::Frontend => SectionKind::Frontend,
+                ProxyKind::Backend => SectionKind::Backend,
+                ProxyKind::Listen => SectionKind::Listen,
+                ProxyKind::Defaults => SectionKind::Defaults,
+            },
+            name: Some(p.name.value.clone()),
+        }),
+        keyword: None,
+        kind,
+        severity,
+    }
+}
+
+/// The words of the accepted-but-ignored lines of `p` and of its defaults.
+fn ignored_lines<'a>(config: &'a Config, p: &'a Proxy) -> impl Iterator<Item = &'a [String]> {
+    let inherited = p
+        .defaults
+        .and_then(|i| config.defaults.get(i))
+        .map(|d| d.ignored.as_slice())
+        .unwrap_or(&[]);
+    inherited
+        .iter()
+        .chain(p.ignored.iter())
+        .map(|l| l.value.as_slice())
+}
+
+/// A proxy stopped with `disabled` is not checked by HAProxy.
+fn disabled(config: &Config, p: &Proxy) -> bool {
+    let mut state = false;
+    for words in ignored_lines(config, p) {
+        match words.first().map(String::as_str) {
+            Some("disabled") => state = true,
+            Some("enabled") => state = false,
+            _ => {}
+        }
+    }
+    state
+}
+
+/// Health checks need a port: the server's own, `port`, or a first
+/// `tcp-check connect port N` rule.
+fn check_ports(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if !p.kind.is_backend() {
+        return;
+    }
+    let tcp_check_connect_port = p
+        .ignored
+        .iter()
+        .map(|l| l.value.as_slice())
+        .find(|w| w.first().is_some_and(|k| k == "tcp-check"))
+        .is_some_and(|w| w.get(1).is_some_and(|a| a == "connect") && w.iter().any(|x| x == "port"));
+    for s in &p.servers {
+        let o = p.server_options(s);
+        if o.check != Some(true) || matches!(s.address.host, ServerHost::Unix(_)) {
+            continue;
+        }
+        let service_port = matches!(s.address.port, ServerPort::Fixed(n) if n != 0);
+        let check_port = o.port.is_some_and(|n| n != 0);
+        if service_port || check_port || tcp_check_connect_port {
+            continue;
+        }
+        out.push(finding(
+            p,
+            s.span.clone(),
+            Severity::Error,
+            DiagnosticKind::NoCheckPort {
+                proxy: describe(p),
+                server: s.name.clone(),
+            },
+        ));
+    }
+}
+
+/// HAProxy's rule: a frontend needs a client timeout; a backend with servers
+/// needs a connect timeout and a server timeout (in TCP mode a tunnel timeout
+/// stands in for the server one). Zero means not set.
+fn lacks_timeouts(p: &Proxy) -> bool {
+    let set = |k: TimeoutKind| p.timeout(k).is_some_and(|d| !d.is_zero());
+    let frontend = p.kind.is_frontend() && !set(TimeoutKind::Client);
+    let backend = p.kind.is_backend()
+        && !p.servers.is_empty()
+        && (!set(TimeoutKind::Connect)
+            || (!set(TimeoutKind::Server)
+                && (p.effective_mode() == Mode::Http || !set(TimeoutKind::Tunnel))));
+    frontend || backend
+}
+
+fn has_log_format(config: &Config, p: &Proxy) -> bool {
+    if !p.kind.is_frontend() {
+        return false;
+    }
+    ["httplog", "tcplog", "httpslog"]
+        .iter()
+        .any(|o| p.option_enabled(o))
+        || ignored_lines(config, p).any(|w| w.first().is_some_and(|k| k == "log-format"))
+}
+
+fn has_log_target(config: &Config, p: &Proxy) -> bool {
+    p.logs.iter().any(|l| match &l.value {
+        Log::Global => !config.global.logs.is_empty(),
+        _ => true,
+    })
+}
