@@ -2,6 +2,8 @@
 //! drives listeners, forwarding, timeouts, health checks, logs, stats and the
 //! runtime API.
 
+pub mod cli;
 pub mod engine;
 pub mod h1;
 pub mod log;
+pub mod stats;
