@@ -4,16 +4,19 @@
 //! proxy-config and either reports on it (`-c`) or hands it to [`run`]. It
 //! holds no proxy logic of its own.
 
+mod daemon;
 mod flags;
 mod inherited;
+mod privileges;
 mod report;
+mod serve;
 mod version;
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use flags::{DebugFlag, Flags, Mode};
-use proxy_config::Config;
+use proxy_config::Loaded;
 use report::Outcome;
 
 fn main() -> ExitCode {
@@ -57,6 +60,8 @@ fn dispatch(flags: &Flags) -> Outcome {
             &options,
         ),
         Mode::Check | Mode::Run => {
+            // Where the process started, for a background copy of it.
+            let start_dir = std::env::current_dir().ok();
             if let Some(dir) = &flags.chdir {
                 if let Err(err) = std::env::set_current_dir(dir) {
                     return report::alert(
@@ -70,23 +75,57 @@ fn dispatch(flags: &Flags) -> Outcome {
                 return report::check(&result, &options);
             }
             match result {
-                Ok(loaded) => report::startup(loaded, &options, |config| run(config, flags)),
+                Ok(loaded) => start(loaded, flags, &options, start_dir),
                 Err(errors) => report::load_failure(&errors, &options),
             }
         }
     }
 }
 
-/// Serves a validated configuration until told to stop.
-///
-/// This is the seam where the proxy-core engine is started; this build has
-/// no engine wired in yet, so it refuses to serve rather than pretend to.
-fn run(config: Config, flags: &Flags) -> Result<(), String> {
-    let _ = (config, flags);
-    Err(
-        "serving is not available in this build of haproxyd; use -c to check a configuration."
-            .to_owned(),
-    )
+/// Starts serving a loaded configuration, in the background when asked to
+/// (`daemon` or `-D`, unless `-d` or `-db` keep it in the foreground).
+fn start(
+    loaded: Loaded,
+    flags: &Flags,
+    options: &report::Options,
+    start_dir: Option<std::path::PathBuf>,
+) -> Outcome {
+    let foreground = flags
+        .debug
+        .iter()
+        .any(|flag| matches!(flag, DebugFlag::Debug | DebugFlag::NoBackground));
+    let background = !foreground && (flags.daemon || loaded.config.global.daemon.is_some());
+    if background && !daemon::is_child() {
+        let args: Vec<_> = std::env::args_os().skip(1).collect();
+        let cwd = start_dir.unwrap_or_else(|| std::path::PathBuf::from("/"));
+        return match daemon::spawn(&args, &cwd) {
+            Ok(code) => Outcome {
+                code,
+                ..Outcome::default()
+            },
+            Err(text) => report::alert(&text, options),
+        };
+    }
+    if daemon::is_child() {
+        if let Err(text) = daemon::detach() {
+            return report::alert(&text, options);
+        }
+    }
+    // Runtime problems the engine reports through tracing (accept errors)
+    // go to stderr; a daemon's stderr is /dev/null, as HAProxy's is.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
+    let mut stderr = std::io::stderr();
+    let mut console = report::Console::new(options, &mut stderr);
+    let code = report::startup(loaded, &mut console, |config, console| {
+        serve::run(config, flags, console)
+    });
+    Outcome {
+        code,
+        ..Outcome::default()
+    }
 }
 
 fn printed(text: String) -> Outcome {

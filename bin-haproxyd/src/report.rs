@@ -7,6 +7,7 @@
 //! layout is tested without running the binary.
 
 use std::fmt::Write as _;
+use std::io::Write;
 
 use proxy_config::{Config, Diagnostic, DiagnosticKind, Errors, Loaded, Severity};
 
@@ -191,19 +192,59 @@ pub(crate) fn check(result: &Result<Loaded, Errors>, options: &Options) -> Outco
     }
 }
 
-/// Starting to serve a loaded configuration: its warnings, then `serve`
-/// unless a warning is fatal (`-dW`) or nothing would listen, in which case
-/// HAProxy refuses to start with exit code 1.
+/// Messages printed as they happen while starting and serving, opening
+/// with the same two notice lines as a check before the first of them.
+pub(crate) struct Console<'a> {
+    messages: Messages<'a>,
+    written: usize,
+    out: &'a mut dyn Write,
+}
+
+impl<'a> Console<'a> {
+    /// A console writing to `out` (stderr outside tests).
+    pub(crate) fn new(options: &'a Options, out: &'a mut dyn Write) -> Self {
+        Console {
+            messages: Messages::new(options),
+            written: 0,
+            out,
+        }
+    }
+
+    /// Prints one message with its tag and the process id.
+    pub(crate) fn push(&mut self, tag: Tag, text: &str) {
+        self.messages.push(tag, text);
+        self.flush();
+    }
+
+    fn diagnostic(&mut self, diagnostic: &Diagnostic) {
+        self.messages.diagnostic(diagnostic);
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        // A closed stderr is not worth a panic: the exit code still tells
+        // the result.
+        for line in self.messages.lines.get(self.written..).unwrap_or(&[]) {
+            let _ = writeln!(self.out, "{line}");
+        }
+        let _ = self.out.flush();
+        self.written = self.messages.lines.len();
+    }
+}
+
+/// Starting to serve a loaded configuration: its warnings, printed at once,
+/// then `serve` unless a warning is fatal (`-dW`) or nothing would listen, in
+/// which case HAProxy refuses to start. Returns the exit code: 0 once `serve`
+/// returns cleanly, 1 with an alert otherwise.
 pub(crate) fn startup(
     loaded: Loaded,
-    options: &Options,
-    serve: impl FnOnce(Config) -> Result<(), String>,
-) -> Outcome {
-    let mut messages = Messages::new(options);
+    console: &mut Console<'_>,
+    serve: impl FnOnce(Config, &mut Console<'_>) -> Result<(), String>,
+) -> u8 {
     for warning in &loaded.warnings {
-        messages.diagnostic(warning);
+        console.diagnostic(warning);
     }
-    let refusal = if options.zero_warning && !loaded.warnings.is_empty() {
+    let refusal = if console.messages.options.zero_warning && !loaded.warnings.is_empty() {
         Some("config : Some warnings were found and 'zero-warning' is set. Aborting.".to_owned())
     } else if !has_listener(&loaded.config) {
         Some(
@@ -211,19 +252,14 @@ pub(crate) fn startup(
                 .to_owned(),
         )
     } else {
-        serve(loaded.config).err()
+        serve(loaded.config, console).err()
     };
-    let code = match refusal {
+    match refusal {
         Some(text) => {
-            messages.push(Tag::Alert, &text);
+            console.push(Tag::Alert, &text);
             1
         }
         None => 0,
-    };
-    Outcome {
-        stdout: Vec::new(),
-        stderr: messages.lines,
-        code,
     }
 }
 
@@ -360,34 +396,54 @@ mod tests {
         );
     }
 
+    /// Runs `startup` with a captured console: the exit code and the lines.
+    fn start(
+        loaded: Loaded,
+        serve: impl FnOnce(Config, &mut Console<'_>) -> Result<(), String>,
+    ) -> (u8, Vec<String>) {
+        let options = options(false);
+        let mut out = Vec::new();
+        let code = {
+            let mut console = Console::new(&options, &mut out);
+            startup(loaded, &mut console, serve)
+        };
+        let text = String::from_utf8(out).unwrap();
+        (code, text.lines().map(str::to_owned).collect())
+    }
+
     #[test]
     fn startup_serves_only_with_a_listener() {
         let mut served = false;
-        let outcome = startup(load(VALID).unwrap(), &options(false), |_| {
+        let (code, _) = start(load(VALID).unwrap(), |_, _| {
             served = true;
             Ok(())
         });
         assert!(served);
-        assert_eq!(outcome.code, 0);
+        assert_eq!(code, 0);
 
         let text = VALID.replace("    bind :80\n", "");
-        let outcome = startup(load(&text).unwrap(), &options(false), |_| {
+        let (code, lines) = start(load(&text).unwrap(), |_, _| {
             panic!("must not serve without a listener")
         });
-        assert_eq!(outcome.code, 1);
-        assert!(
-            outcome
-                .stderr
-                .last()
-                .unwrap()
-                .contains("No enabled listener found")
-        );
+        assert_eq!(code, 1);
+        assert!(lines.last().unwrap().contains("No enabled listener found"));
 
-        let outcome = startup(load(VALID).unwrap(), &options(false), |_| {
-            Err("engine failed".to_owned())
+        let (code, lines) = start(load(VALID).unwrap(), |_, _| Err("engine failed".to_owned()));
+        assert_eq!(code, 1);
+        assert!(lines.last().unwrap().ends_with(": engine failed"));
+    }
+
+    #[test]
+    fn startup_prints_warnings_before_serving() {
+        let (code, lines) = start(with_warning(VALID), |_, console| {
+            // The configuration's warnings are out before serving begins.
+            console.push(Tag::Warning, "while serving");
+            Ok(())
         });
-        assert_eq!(outcome.code, 1);
-        assert!(outcome.stderr.last().unwrap().ends_with(": engine failed"));
+        assert_eq!(code, 0);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines[2].contains("'option logasap' is not implemented"));
+        assert_eq!(lines[3], "[WARNING]  (42) : while serving");
     }
 
     fn with_warning(text: &str) -> Loaded {

@@ -225,10 +225,3 @@ fn no_listener_exits_2() {
         "Configuration file has no error but will not start (no listener) => exit(2)."
     );
 }
-
-#[test]
-fn serving_is_refused_with_a_clear_message() {
-    let output = haproxyd(&["-db", "-f", "seed.cfg"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("serving is not available"));
-}

@@ -1,0 +1,197 @@
+//! Serving a configuration, in HAProxy's order: compile it into a
+//! proxy-core engine and print the engine's warnings; bind every listener
+//! (asking the processes named by `-sf`/`-st` to stop once bound); write the
+//! pid file; enter the chroot and drop privileges; then run the engine on
+//! `nbthread` workers until a signal stops it.
+//!
+//! Signals, as HAProxy handles them: SIGTERM and SIGINT stop at once,
+//! SIGUSR1 stops gracefully (listeners close, sessions in progress finish),
+//! SIGHUP is ignored. SIGTTOU and SIGTTIN (pause and resume the listeners)
+//! are caught so that they do not suspend the process, but the engine cannot
+//! pause its listeners yet: they only print a warning.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use proxy_config::Config;
+use proxy_core::engine::{Engine, EngineError, Listeners};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::daemon;
+use crate::flags::Flags;
+use crate::privileges::Plan;
+use crate::report::{Console, Tag, prefix};
+
+/// How long a new process keeps retrying a busy address after asking the
+/// old processes to release it.
+const REBIND_ATTEMPTS: u32 = 50;
+const REBIND_PAUSE: Duration = Duration::from_millis(100);
+
+/// Serves `config` until a signal stops it. `Err` is the alert to print.
+pub(crate) fn run(config: Config, flags: &Flags, console: &mut Console<'_>) -> Result<(), String> {
+    if flags.master_worker {
+        console.push(
+            Tag::Warning,
+            "master-worker mode (-W, -Ws) is not supported; running as a single process.",
+        );
+    }
+    let engine = Engine::build(&config).map_err(|err| format!("config : {err}"))?;
+    for warning in engine.warnings() {
+        console.push(Tag::Warning, &format!("config : {warning}"));
+    }
+    let plan = Plan::resolve(&config.global)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(engine.nbthread().max(1))
+        .thread_name("haproxyd-worker")
+        .enable_all()
+        .build()
+        .map_err(|err| format!("[haproxyd.main()] Cannot start the worker threads : {err}."))?;
+    // Handlers go in before binding: a signal sent as soon as the port
+    // answers (by a script, or by the next `-sf`) must not kill the process.
+    let signals = {
+        let _context = runtime.enter();
+        Signals::install()?
+    };
+    let (listeners, told) = bind(&engine, flags)?;
+    if !told {
+        tell_old_processes(&flags.soft_stop, Signal::SIGUSR1);
+        tell_old_processes(&flags.hard_stop, Signal::SIGTERM);
+    }
+    let pidfile = flags
+        .pidfile
+        .as_ref()
+        .or(config.global.pidfile.as_ref().map(|p| &p.value));
+    if let Some(path) = pidfile {
+        std::fs::write(path, format!("{}\n", std::process::id())).map_err(|err| {
+            format!(
+                "[haproxyd.main()] Cannot create pidfile {} : {err}.",
+                path.display()
+            )
+        })?;
+    }
+    let null = if daemon::is_child() {
+        Some(daemon::open_null()?)
+    } else {
+        None
+    };
+    // setuid, setgid and setgroups apply to every thread of the process
+    // (the C library relays them), so the workers started above drop too.
+    plan.apply()?;
+    let pid = std::process::id();
+    let result = runtime.block_on(serve(engine, listeners, signals, null, pid));
+    // A hard stop leaves sessions behind: do not wait for them.
+    runtime.shutdown_background();
+    result
+}
+
+/// Binds every listener. A busy address with old processes to replace is
+/// retried after asking them to stop, since without `SO_REUSEPORT` the new
+/// listeners cannot coexist with theirs. Also says whether the old processes
+/// were told already.
+fn bind(engine: &Engine, flags: &Flags) -> Result<(Listeners, bool), String> {
+    let old = !flags.soft_stop.is_empty() || !flags.hard_stop.is_empty();
+    let mut told = false;
+    let mut attempt = 0;
+    loop {
+        match engine.bind() {
+            Ok(listeners) => return Ok((listeners, told)),
+            Err(EngineError::Bind { ref source, .. })
+                if old
+                    && source.kind() == std::io::ErrorKind::AddrInUse
+                    && attempt < REBIND_ATTEMPTS =>
+            {
+                if !told {
+                    tell_old_processes(&flags.soft_stop, Signal::SIGUSR1);
+                    tell_old_processes(&flags.hard_stop, Signal::SIGTERM);
+                    told = true;
+                }
+                attempt += 1;
+                std::thread::sleep(REBIND_PAUSE);
+            }
+            Err(err) => return Err(format!("{err}")),
+        }
+    }
+}
+
+/// Sends `signal` to each pid. A pid that is gone is not an error, as in
+/// HAProxy; 0 and values beyond `pid_t` are skipped since `kill` would read
+/// them as process groups.
+fn tell_old_processes(pids: &[u32], signal: Signal) {
+    for &pid in pids {
+        if let Ok(raw) = i32::try_from(pid) {
+            if raw > 0 {
+                let _ = kill(Pid::from_raw(raw), signal);
+            }
+        }
+    }
+}
+
+/// The signals the process answers to.
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+    soft: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+    pause: tokio::signal::unix::Signal,
+    resume: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; needs a runtime context.
+    fn install() -> Result<Signals, String> {
+        let handler = |kind: SignalKind| {
+            signal(kind).map_err(|err| {
+                format!("[haproxyd.main()] Cannot install the signal handlers : {err}.")
+            })
+        };
+        Ok(Signals {
+            terminate: handler(SignalKind::terminate())?,
+            interrupt: handler(SignalKind::interrupt())?,
+            soft: handler(SignalKind::user_defined1())?,
+            hangup: handler(SignalKind::hangup())?,
+            pause: handler(SignalKind::from_raw(Signal::SIGTTOU as i32))?,
+            resume: handler(SignalKind::from_raw(Signal::SIGTTIN as i32))?,
+        })
+    }
+}
+
+/// Runs the engine until a signal stops it.
+async fn serve(
+    engine: Engine,
+    listeners: Listeners,
+    signals: Signals,
+    null: Option<std::fs::File>,
+    pid: u32,
+) -> Result<(), String> {
+    let Signals {
+        mut terminate,
+        mut interrupt,
+        mut soft,
+        mut hangup,
+        mut pause,
+        mut resume,
+    } = signals;
+    if let Some(null) = null {
+        daemon::ready(null)?;
+    }
+    let serving = engine.serve(listeners, async move {
+        let _ = soft.recv().await;
+    });
+    tokio::pin!(serving);
+    loop {
+        tokio::select! {
+            result = &mut serving => return result.map_err(|err| format!("{err}")),
+            _ = terminate.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
+            _ = hangup.recv() => {}
+            _ = pause.recv() => warn(pid, "SIGTTOU: pausing listeners is not supported; ignored."),
+            _ = resume.recv() => warn(pid, "SIGTTIN: resuming listeners is not supported; ignored."),
+        }
+    }
+}
+
+fn warn(pid: u32, text: &str) {
+    let _ = writeln!(std::io::stderr(), "{}{text}", prefix(Tag::Warning, pid));
+}
