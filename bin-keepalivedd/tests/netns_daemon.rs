@@ -1,0 +1,279 @@
+//! keepalivedd alone in a network namespace it owns (`kdd-PID`, a veth pair, addresses
+//! in 198.18.50.0/24): it becomes MASTER after the master-down time and adds the VIP,
+//! survives a bad and a good SIGHUP without dropping the VIP, goes to FAULT when its
+//! link goes down, and on SIGTERM sends priority 0, removes the VIP, runs notify_stop
+//! and exits 0. Without root or `ip`, the test prints why and passes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const VIP: &str = "198.18.50.10";
+
+fn run(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map_err(|e| format!("{args:?}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn skip_reason() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1));
+    if euid != Some("0") {
+        return Some("not running as root".into());
+    }
+    if run(&["ip", "-V"]).is_err() {
+        return Some("`ip` is not available".into());
+    }
+    None
+}
+
+/// The namespace, its files and the daemon; everything is removed on drop, also when
+/// an assertion failed half-way.
+struct Lab {
+    ns: String,
+    dir: PathBuf,
+    daemon: Option<Child>,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let ns = format!("kdd-{}", std::process::id());
+        let dir = std::env::temp_dir().join(format!("keepalivedd-netns-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let lab = Lab {
+            ns,
+            dir,
+            daemon: None,
+        };
+        let ns = lab.ns.as_str();
+        run(&["ip", "netns", "add", ns]).expect("netns add");
+        for step in [
+            vec![
+                "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p",
+            ],
+            vec!["addr", "add", "198.18.50.2/24", "dev", "eth1"],
+            vec!["link", "set", "lo", "up"],
+            vec!["link", "set", "eth1p", "up"],
+            vec!["link", "set", "eth1", "up"],
+        ] {
+            let mut args = vec!["ip", "-n", ns];
+            args.extend(step);
+            run(&args).expect("namespace setup");
+        }
+        lab
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn conf(&self, second_instance: bool) -> String {
+        let notify = self.path("notify.log");
+        let mut text = format!(
+            "global_defs {{\n    router_id KDD_TEST\n}}\n\
+             vrrp_instance VI_1 {{\n    state MASTER\n    interface eth1\n    \
+             virtual_router_id 51\n    priority 100\n    advert_int 1\n    \
+             garp_master_delay 1\n    authentication {{\n        auth_type PASS\n        \
+             auth_pass secret\n    }}\n    virtual_ipaddress {{\n        {VIP}/24\n    }}\n    \
+             notify \"/bin/sh -c 'echo \\\"$*\\\" >> {}' notify\"\n}}\n",
+            notify.display()
+        );
+        if second_instance {
+            text.push_str(
+                "vrrp_instance VI_2 {\n    interface eth1\n    virtual_router_id 52\n    \
+                 priority 90\n    virtual_ipaddress {\n        198.18.50.11/24\n    }\n}\n",
+            );
+        }
+        text
+    }
+
+    fn start(&mut self) {
+        let conf = self.path("keepalived.conf");
+        let log = std::fs::File::create(self.path("daemon.log")).expect("log file");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns, env!("CARGO_BIN_EXE_keepalivedd")])
+            .args(["-n", "-l", "-D", "-f"])
+            .arg(&conf)
+            .arg("-p")
+            .arg(self.path("k.pid"))
+            .arg("-r")
+            .arg(self.path("k-vrrp.pid"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start keepalivedd");
+        self.daemon = Some(child);
+    }
+
+    fn pid(&self) -> String {
+        self.daemon
+            .as_ref()
+            .map(|c| c.id().to_string())
+            .unwrap_or_default()
+    }
+
+    fn signal(&self, sig: &str) {
+        run(&["kill", sig, &self.pid()]).expect("signal the daemon");
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("daemon.log")).unwrap_or_default()
+    }
+
+    fn has(&self, addr: &str) -> bool {
+        run(&[
+            "ip", "-n", &self.ns, "-o", "-4", "addr", "show", "dev", "eth1",
+        ])
+        .is_ok_and(|o| o.contains(&format!(" {addr}/")))
+    }
+
+    /// Polls `cond` every 20 ms for at most `secs` seconds.
+    fn wait(&self, secs: u64, mut cond: impl FnMut(&Lab) -> bool) -> bool {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if cond(self) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        cond(self)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.daemon.take() {
+            if c.try_wait().ok().flatten().is_none() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        let _ = run(&["ip", "netns", "del", &self.ns]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write config");
+}
+
+#[test]
+fn master_reload_fault_and_graceful_stop() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let mut lab = Lab::new();
+    write(&lab.path("keepalived.conf"), &lab.conf(false));
+    lab.start();
+
+    // BACKUP first, MASTER after 3 x 1 s + (256 - 100) / 256 s
+    assert!(lab.wait(10, |l| l.has(VIP)), "no VIP; log:\n{}", lab.log());
+    let log = lab.log();
+    let backup = log.find("(VI_1) Entering BACKUP STATE (init)");
+    let master = log.find("(VI_1) Entering MASTER STATE");
+    assert!(backup.is_some() && master > backup, "{log}");
+    assert!(
+        log.contains("(VI_1) Receive advertisement timeout"),
+        "{log}"
+    );
+    assert!(log.contains("Sending/queueing gratuitous ARPs on eth1 for 198.18.50.10"));
+    for line in log.lines() {
+        // console lines carry keepalived's timestamp: `Sat Nov 28 08:51:37 2026: `
+        let stamp = line.get(..26).unwrap_or("");
+        assert!(stamp.ends_with(": ") && stamp.len() == 26, "{line}");
+    }
+    assert!(lab.wait(5, |l| {
+        std::fs::read_to_string(l.path("notify.log"))
+            .is_ok_and(|n| n.contains("INSTANCE VI_1 MASTER 100"))
+    }));
+
+    // a broken configuration is refused and the running one stays
+    write(
+        &lab.path("keepalived.conf"),
+        "vrrp_instance VI_1 {\n    priorty 1\n}\n",
+    );
+    lab.signal("-HUP");
+    assert!(
+        lab.wait(5, |l| l.log().contains("reload failed")),
+        "{}",
+        lab.log()
+    );
+    assert!(lab.has(VIP));
+
+    // a good one adding VI_2 keeps VI_1 master with its VIP throughout
+    write(&lab.path("keepalived.conf"), &lab.conf(true));
+    lab.signal("-HUP");
+    let end = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < end {
+        assert!(lab.has(VIP), "VIP dropped on reload; log:\n{}", lab.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = lab.log();
+    assert!(log.contains("(VI_2) Entering BACKUP STATE (init)"), "{log}");
+    assert_eq!(
+        log.matches("(VI_1) Entering BACKUP STATE").count(),
+        1,
+        "{log}"
+    );
+
+    // the link going down puts both instances in FAULT and releases the VIP
+    run(&["ip", "-n", &lab.ns, "link", "set", "eth1p", "down"]).expect("link down");
+    assert!(
+        lab.wait(5, |l| !l.has(VIP)
+            && l.log().contains("(VI_2) Entering FAULT STATE")),
+        "{}",
+        lab.log()
+    );
+    assert!(lab.log().contains("Netlink reports eth1 down"));
+    run(&["ip", "-n", &lab.ns, "link", "set", "eth1p", "up"]).expect("link up");
+    assert!(
+        lab.wait(5, |l| l.log().contains("Netlink reports eth1 up")),
+        "{}",
+        lab.log()
+    );
+
+    // back to master, then a graceful stop releases the VIP and exits 0
+    assert!(lab.wait(10, |l| l.has(VIP)), "{}", lab.log());
+    lab.signal("-TERM");
+    let mut child = lab.daemon.take().expect("daemon");
+    let end = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("keepalivedd did not stop; log:\n{}", lab.log());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "{}", lab.log());
+    assert!(!lab.has(VIP));
+    let log = lab.log();
+    let sent0 = log.rfind("(VI_1) sent 0 priority");
+    let removed = log.rfind("(VI_1) removing VIPs.");
+    assert!(sent0.is_some() && removed > sent0, "{log}");
+    assert!(log.trim_end().ends_with("Stopped"), "{log}");
+    assert!(!lab.path("k.pid").exists(), "pid file removed on exit");
+    assert!(lab.wait(5, |l| {
+        std::fs::read_to_string(l.path("notify.log"))
+            .is_ok_and(|n| n.contains("INSTANCE VI_1 STOP"))
+    }));
+}
