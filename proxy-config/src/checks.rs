@@ -7,14 +7,21 @@
 //! - a proxy that lacks a client, connect or server timeout gets HAProxy's
 //!   "missing timeouts" warning;
 //! - a frontend with a log format (`option httplog`, `tcplog`, `httpslog`,
-//!   `log-format`) but no log target gets the "log format ignored" warning.
+//!   `log-format`) but no log target gets the "log format ignored" warning;
+//! - a userlist group naming an unknown user, or a user naming an unknown
+//!   group, is an error.
 
 use crate::diag::{Diagnostic, DiagnosticKind, SectionKind, SectionRef, Severity, Span};
-use crate::model::{Config, Log, Mode, Proxy, ProxyKind, ServerHost, ServerPort, TimeoutKind};
+use crate::model::{
+    Config, Log, Mode, Proxy, ProxyKind, ServerHost, ServerPort, TimeoutKind, Userlist,
+};
 
-/// Every finding, in proxy order.
+/// Every finding: userlists first, then proxies, each in order.
 pub(crate) fn run(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    for u in &config.userlists {
+        check_userlist(u, &mut out);
+    }
     for p in config.proxies.iter().filter(|p| !disabled(config, p)) {
         check_ports(p, &mut out);
         if lacks_timeouts(p) {
@@ -153,4 +160,44 @@ fn has_log_target(config: &Config, p: &Proxy) -> bool {
         Log::Global => !config.global.logs.is_empty(),
         _ => true,
     })
+}
+
+/// Groups and users may name each other in either order, but must exist.
+fn check_userlist(u: &Userlist, out: &mut Vec<Diagnostic>) {
+    let section = || {
+        Some(SectionRef {
+            kind: SectionKind::Userlist,
+            name: Some(u.name.value.clone()),
+        })
+    };
+    let mut push =
+        |span: &Span, what: &'static str, name: &str, owner_kind: &'static str, owner: &str| {
+            out.push(Diagnostic {
+                span: span.clone(),
+                section: section(),
+                keyword: Some(owner_kind.to_string()),
+                kind: DiagnosticKind::UnknownUserlistMember {
+                    userlist: u.name.value.clone(),
+                    what,
+                    name: name.to_string(),
+                    owner_kind,
+                    owner: owner.to_string(),
+                },
+                severity: Severity::Error,
+            });
+        };
+    for g in &u.groups {
+        for user in &g.users {
+            if !u.users.iter().any(|x| x.value.name == *user) {
+                push(&g.span, "user", user, "group", &g.name);
+            }
+        }
+    }
+    for x in &u.users {
+        for group in &x.groups {
+            if !u.groups.iter().any(|g| g.value.name == *group) {
+                push(&x.span, "group", group, "user", &x.name);
+            }
+        }
+    }
 }

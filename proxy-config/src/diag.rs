@@ -216,6 +216,20 @@ pub enum DiagnosticKind {
         /// Whether the server is kept, disabled (`init-addr ... none`).
         disabled: bool,
     },
+    /// A userlist group names an unknown user, or a user an unknown group.
+    #[error("userlist '{userlist}': no such {what} '{name}' specified in {owner_kind} '{owner}'")]
+    UnknownUserlistMember {
+        /// The userlist.
+        userlist: String,
+        /// `user` or `group`: what is missing.
+        what: &'static str,
+        /// Its name.
+        name: String,
+        /// `group` or `user`: the line that names it.
+        owner_kind: &'static str,
+        /// That group's or user's name.
+        owner: String,
+    },
     /// A server checked without any port to send the checks to.
     #[error("{proxy}: server '{server}' has neither service port nor check port")]
     NoCheckPort {

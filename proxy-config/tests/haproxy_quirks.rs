@@ -282,3 +282,21 @@ fn server_names_resolve_through_the_given_resolver() {
         "{e:?}"
     );
 }
+
+#[test]
+fn userlist_members_must_exist_in_either_order() {
+    let ok = format!(
+        "userlist L\n  group g users a\n  user a insecure-password x groups h\n  group h\n{TIMEOUTS}"
+    );
+    assert!(load(&ok).is_ok());
+    let bad = format!(
+        "userlist L\n  group g users a,ghost\n  user a insecure-password x groups nog\n{TIMEOUTS}"
+    );
+    assert_eq!(
+        errors(&bad),
+        [
+            "t.cfg:2:3: in section 'userlist L': userlist 'L': no such user 'ghost' specified in group 'g'",
+            "t.cfg:3:3: in section 'userlist L': userlist 'L': no such group 'nog' specified in user 'a'"
+        ]
+    );
+}
