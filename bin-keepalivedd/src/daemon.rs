@@ -93,7 +93,8 @@ struct Daemon {
     generation: u64,
     tx: mpsc::Sender<Input>,
     epoch: tokio::time::Instant,
-    creds: Credentials,
+    /// Who scripts and notify commands run as; `None`: not run.
+    creds: Option<Credentials>,
 }
 
 /// Loads the configuration and runs until SIGTERM or SIGINT. Errors are startup
@@ -137,7 +138,7 @@ pub async fn run(opts: Options, log: Arc<Logger>) -> Result<Exit, Error> {
         generation: 0,
         tx,
         epoch: tokio::time::Instant::now(),
-        creds: Credentials::ROOT,
+        creds: None,
     };
     d.apply(config).await?;
     loop {
@@ -368,7 +369,10 @@ impl Daemon {
                         continue;
                     }
                 },
-                None => self.creds,
+                None => match self.creds {
+                    Some(c) => c,
+                    None => continue,
+                },
             };
             let s = s.clone();
             let tx = self.tx.clone();
@@ -605,8 +609,11 @@ impl Daemon {
             c.extend(args);
             run.push(c);
         }
+        let Some(creds) = self.creds else {
+            return;
+        };
         for argv in run {
-            if let Err(e) = scripts::spawn_notify(&argv, self.creds) {
+            if let Err(e) = scripts::spawn_notify(&argv, creds) {
                 self.log.error(&format!("notify: {e}"));
             }
         }
@@ -703,10 +710,16 @@ fn restore(
     slots.into_iter().flatten().collect()
 }
 
-/// The user scripts and notify commands run as, with keepalived's warnings.
-fn script_credentials(config: &Config, plan: &Plan, log: &Logger) -> Result<Credentials, Error> {
+/// The user scripts and notify commands run as, with keepalived's warnings; `None`
+/// when keepalived would not run them at all (`enable_script_security` without a
+/// usable script user: it will not fall back to root then).
+fn script_credentials(
+    config: &Config,
+    plan: &Plan,
+    log: &Logger,
+) -> Result<Option<Credentials>, Error> {
     if let Some(u) = &config.global.script_user {
-        return users::lookup(&u.user, u.group.as_deref());
+        return users::lookup(&u.user, u.group.as_deref()).map(Some);
     }
     let runs_scripts = !plan.scripts.is_empty()
         || plan
@@ -721,12 +734,18 @@ fn script_credentials(config: &Config, plan: &Plan, log: &Logger) -> Result<Cred
                     || n.any.is_some()
             });
     let (creds, fell_back) = users::default_script_user(std::path::Path::new("/etc"));
-    if runs_scripts && fell_back && !config.global.enable_script_security {
-        log.warn(
-            "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
-        );
+    if !runs_scripts || !fell_back {
+        return Ok(Some(creds));
     }
-    Ok(creds)
+    if config.global.enable_script_security {
+        log.warn(&format!(
+            "Script user '{}' does not exist; scripts without their own user are not run",
+            users::DEFAULT_SCRIPT_USER
+        ));
+        return Ok(None);
+    }
+    log.warn("SECURITY VIOLATION - scripts are being executed but script_security not enabled.");
+    Ok(Some(creds))
 }
 
 /// The host name, as keepalived's default router_id and HELO name.
