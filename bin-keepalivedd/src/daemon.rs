@@ -251,6 +251,28 @@ impl Daemon {
                 },
             });
         }
+        // sockets the new set needs, opened before anything running is stopped
+        let mut wanted: HashSet<SockKey> = HashSet::new();
+        for p in &plan.units {
+            for m in p.members() {
+                wanted.insert((m.interface.clone(), Family::of(&m.source)));
+            }
+        }
+        let mut opened = HashMap::new();
+        for key in &wanted {
+            if self.sockets.contains_key(key) {
+                continue;
+            }
+            match self.open_socket(key) {
+                Ok(entry) => {
+                    opened.insert(key.clone(), entry);
+                }
+                Err(e) => {
+                    self.units = restore(old, kept, &self.plans, &plan.units);
+                    return Err(e);
+                }
+            }
+        }
         for (n, info) in &infos {
             self.link_up.insert(n.clone(), info.up);
         }
@@ -274,20 +296,8 @@ impl Daemon {
         for w in &self.plan.warnings {
             self.log.warn(w);
         }
-        // sockets for the new set
-        let mut wanted: HashSet<SockKey> = HashSet::new();
-        for p in &self.plan.units {
-            for m in p.members() {
-                wanted.insert((m.interface.clone(), Family::of(&m.source)));
-            }
-        }
         self.sockets.retain(|k, _| wanted.contains(k));
-        for key in wanted {
-            if !self.sockets.contains_key(&key) {
-                let entry = self.open_socket(&key)?;
-                self.sockets.insert(key, entry);
-            }
-        }
+        self.sockets.extend(opened);
         let now = self.now();
         for (k, f) in kept.into_iter().zip(fresh) {
             match (k, f) {

@@ -523,3 +523,41 @@ fn pid_file_refuses_a_live_daemon() {
     assert!(!path.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sync_group_reports_each_shared_state_once() {
+    let text = "vrrp_instance A {\n interface eth1\n virtual_router_id 1\n virtual_ipaddress {\n 198.18.22.20\n }\n}\n\
+                vrrp_instance B {\n interface eth2\n virtual_router_id 2\n virtual_ipaddress {\n 198.18.23.20\n }\n}\n\
+                vrrp_sync_group G {\n group {\n A\n B\n }\n}\n";
+    let p = plan(&parse(text), facts).expect("plan");
+    let mut u = Unit::build(&p.units[0]).expect("group");
+    assert_eq!(u.group_transition(), None, "not started");
+    let t0 = vrrp_core::Instant::ZERO;
+    u.handle_event(t0, vrrp_core::Event::Start);
+    assert_eq!(
+        u.group_transition(),
+        Some(("G".into(), vrrp_core::State::Backup))
+    );
+    assert_eq!(u.group_transition(), None);
+    let deadline = u.poll_timeout().expect("master-down timer");
+    u.handle_timeout(deadline);
+    assert_eq!(
+        u.group_transition(),
+        Some(("G".into(), vrrp_core::State::Master))
+    );
+    // each member's advert is attributed to its own interface
+    let mut seen = Vec::new();
+    while let Some(t) = u.poll_transmit() {
+        seen.push(u.sender(&t).map(|c| c.interface.clone()));
+    }
+    seen.sort();
+    assert_eq!(seen, [Some("eth1".to_string()), Some("eth2".to_string())]);
+    // eth2 down: the whole group goes to FAULT
+    u.handle_event(deadline, vrrp_core::Event::InterfaceDown("eth2".into()));
+    assert_eq!(
+        u.group_transition(),
+        Some(("G".into(), vrrp_core::State::Fault))
+    );
+    let ifaces: Vec<&str> = u.interfaces().collect();
+    assert_eq!(ifaces, ["eth1", "eth2"]);
+}
