@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod pidfile;
 pub mod scripts;
 pub mod smtp;
+pub mod tz;
 pub mod units;
 pub mod users;
 

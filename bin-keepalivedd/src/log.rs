@@ -3,7 +3,7 @@
 //! `<30>Nov 28 09:05:00 Keepalived_vrrp[5489]: MESSAGE` datagrams to /dev/log
 //! (daemon facility) otherwise.
 //!
-//! Times are UTC: the daemon does not read the time zone database.
+//! Times are local, in the [`Zone`] the caller passes (see [`crate::tz`]).
 
 use std::fs::File;
 use std::io::Write;
@@ -11,6 +11,8 @@ use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::tz::Zone;
 
 /// The syslog ident of the VRRP process.
 pub const IDENT: &str = "Keepalived_vrrp";
@@ -51,14 +53,18 @@ pub struct Civil {
     pub second: u32,
     /// Days since 1970-01-01 modulo 7 (0 is Thursday).
     weekday: usize,
+    /// Seconds east of UTC.
+    offset: i32,
 }
 
 impl Civil {
-    /// `t` in UTC; times before the epoch are clamped to it.
-    pub fn from_system(t: SystemTime) -> Civil {
-        let secs = t
+    /// `t` in `zone`; times before the epoch are clamped to it.
+    pub fn from_system(t: SystemTime, zone: &Zone) -> Civil {
+        let utc = t
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2));
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4));
+        let offset = zone.offset_at(utc);
+        let secs = utc.saturating_add(i64::from(offset));
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
         // days to civil date, proleptic Gregorian (Howard Hinnant's algorithm)
@@ -79,7 +85,15 @@ impl Civil {
             minute: u32::try_from(rem % 3600 / 60).unwrap_or(0),
             second: u32::try_from(rem % 60).unwrap_or(0),
             weekday: usize::try_from(days.rem_euclid(7)).unwrap_or(0),
+            offset,
         }
+    }
+
+    /// The UTC offset as `+0100`.
+    pub fn offset_hhmm(&self) -> String {
+        let sign = if self.offset < 0 { '-' } else { '+' };
+        let m = self.offset.unsigned_abs() / 60;
+        format!("{sign}{:02}{:02}", m / 60, m % 60)
     }
 
     /// `Sat`.
@@ -95,8 +109,8 @@ impl Civil {
 }
 
 /// `Sat Nov 28 08:51:37 2026: MESSAGE` (no newline).
-pub fn console_line(now: SystemTime, msg: &str) -> String {
-    let c = Civil::from_system(now);
+pub fn console_line(now: SystemTime, zone: &Zone, msg: &str) -> String {
+    let c = Civil::from_system(now, zone);
     format!(
         "{} {} {:02} {:02}:{:02}:{:02} {}: {msg}",
         c.weekday_name(),
@@ -111,8 +125,15 @@ pub fn console_line(now: SystemTime, msg: &str) -> String {
 
 /// `<30>Nov 28 09:05:00 Keepalived_vrrp[5489]: MESSAGE`, the day space-padded as
 /// syslog(3) writes it.
-pub fn syslog_line(now: SystemTime, level: Level, ident: &str, pid: u32, msg: &str) -> String {
-    let c = Civil::from_system(now);
+pub fn syslog_line(
+    now: SystemTime,
+    zone: &Zone,
+    level: Level,
+    ident: &str,
+    pid: u32,
+    msg: &str,
+) -> String {
+    let c = Civil::from_system(now, zone);
     let pri = u32::from(FACILITY_DAEMON) * 8 + level as u32;
     format!(
         "<{pri}>{} {:>2} {:02}:{:02}:{:02} {ident}[{pid}]: {msg}",
@@ -132,6 +153,7 @@ pub struct Logger {
     syslog: Option<UnixDatagram>,
     file: Option<Mutex<File>>,
     pid: u32,
+    zone: Zone,
 }
 
 impl Logger {
@@ -161,6 +183,7 @@ impl Logger {
             syslog,
             file,
             pid: std::process::id(),
+            zone: Zone::local(),
         }
     }
 
@@ -189,7 +212,7 @@ impl Logger {
     fn write(&self, level: Level, msg: &str) {
         let now = SystemTime::now();
         if self.console || self.file.is_some() {
-            let mut line = console_line(now, msg);
+            let mut line = console_line(now, &self.zone, msg);
             line.push('\n');
             if self.console {
                 let _ = std::io::stderr().write_all(line.as_bytes());
@@ -202,7 +225,7 @@ impl Logger {
         }
         if let Some(s) = &self.syslog {
             // a full or absent syslog loses the line, never blocks the daemon
-            let _ = s.send(syslog_line(now, level, IDENT, self.pid, msg).as_bytes());
+            let _ = s.send(syslog_line(now, &self.zone, level, IDENT, self.pid, msg).as_bytes());
         }
     }
 }

@@ -10,6 +10,7 @@ use vrrp_core::NotifyState;
 
 use crate::Error;
 use crate::log::Civil;
+use crate::tz::Zone;
 
 /// keepalived's default `smtp_connect_timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -79,27 +80,28 @@ pub fn group_alert(router_id: &str, group: &str, state: NotifyState) -> (String,
 }
 
 /// `Sat, 28 Nov 2026 08:51:37 +0000`.
-pub fn date_header(now: SystemTime) -> String {
-    let c = Civil::from_system(now);
+pub fn date_header(now: SystemTime, zone: &Zone) -> String {
+    let c = Civil::from_system(now, zone);
     format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
+        "{}, {:02} {} {} {:02}:{:02}:{:02} {}",
         c.weekday_name(),
         c.day,
         c.month_name(),
         c.year,
         c.hour,
         c.minute,
-        c.second
+        c.second,
+        c.offset_hhmm()
     )
 }
 
 impl Mail {
     /// The DATA payload: headers, blank line, body, dot-stuffed, CRLF line ends, and the
     /// terminating `.` line.
-    pub fn data(&self, now: SystemTime) -> String {
+    pub fn data(&self, now: SystemTime, zone: &Zone) -> String {
         let mut text = format!(
             "Date: {}\r\nFrom: {}\r\nSubject: {}\r\nX-Mailer: Keepalived\r\nTo: {}\r\n\r\n",
-            date_header(now),
+            date_header(now, zone),
             self.from,
             self.subject,
             self.to.join(", ")
@@ -159,7 +161,7 @@ pub async fn send(server: &str, helo: &str, mail: &Mail, timeout: Duration) -> R
                 &[354][..],
             )))
             .chain(std::iter::once((
-                mail.data(SystemTime::now()),
+                mail.data(SystemTime::now(), &Zone::local()),
                 "BODY",
                 &[250][..],
             )))

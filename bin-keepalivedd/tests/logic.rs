@@ -13,6 +13,7 @@ use keepalived_daemon::mapping::{InterfaceFacts, UnitPlan, plan};
 use keepalived_daemon::pidfile::PidFile;
 use keepalived_daemon::scripts::run_check;
 use keepalived_daemon::smtp::{self, Mail};
+use keepalived_daemon::tz::Zone;
 use keepalived_daemon::units::Unit;
 use keepalived_daemon::users::{self, Credentials};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -262,15 +263,17 @@ fn at(secs: u64) -> SystemTime {
 
 #[test]
 fn log_lines_are_worded_as_keepalived() {
+    let utc = Zone::utc();
     // 2026-11-28 08:51:37 UTC, a Saturday
     let t = at(1_795_855_897);
     assert_eq!(
-        console_line(t, "(VI_1) Entering MASTER STATE"),
+        console_line(t, &utc, "(VI_1) Entering MASTER STATE"),
         "Sat Nov 28 08:51:37 2026: (VI_1) Entering MASTER STATE"
     );
     assert_eq!(
         syslog_line(
             at(1_795_856_700),
+            &utc,
             Level::Info,
             "Keepalived_vrrp",
             5489,
@@ -280,12 +283,15 @@ fn log_lines_are_worded_as_keepalived() {
     );
     // single-digit days are space-padded in syslog, zero-padded on the console
     let mar1 = at(1_709_251_200); // 2024-03-01 00:00:00, a Friday after Feb 29
-    assert_eq!(console_line(mar1, "x"), "Fri Mar 01 00:00:00 2024: x");
+    assert_eq!(console_line(mar1, &utc, "x"), "Fri Mar 01 00:00:00 2024: x");
     assert_eq!(
-        syslog_line(mar1, Level::Warning, "Keepalived_vrrp", 1, "x"),
+        syslog_line(mar1, &utc, Level::Warning, "Keepalived_vrrp", 1, "x"),
         "<28>Mar  1 00:00:00 Keepalived_vrrp[1]: x"
     );
-    assert_eq!(console_line(at(0), "e"), "Thu Jan 01 00:00:00 1970: e");
+    assert_eq!(
+        console_line(at(0), &utc, "e"),
+        "Thu Jan 01 00:00:00 1970: e"
+    );
 }
 
 #[test]
@@ -302,7 +308,7 @@ fn alert_wording() {
     let (s, _) = smtp::group_alert("R", "G", NotifyState::Fault);
     assert_eq!(s, "[R] VRRP Group G - Entering FAULT state");
     assert_eq!(
-        smtp::date_header(at(1_795_855_897)),
+        smtp::date_header(at(1_795_855_897), &Zone::utc()),
         "Sat, 28 Nov 2026 08:51:37 +0000"
     );
 }
@@ -560,4 +566,37 @@ fn sync_group_reports_each_shared_state_once() {
     );
     let ifaces: Vec<&str> = u.interfaces().collect();
     assert_eq!(ifaces, ["eth1", "eth2"]);
+}
+
+#[test]
+fn local_time_follows_the_zone_file() {
+    // garbage and truncated files are refused, never a panic
+    assert_eq!(Zone::parse(b""), None);
+    assert_eq!(Zone::parse(b"TZif2 not really"), None);
+    let mut huge = b"TZif2".to_vec();
+    huge.resize(44, 0);
+    huge[32..36].copy_from_slice(&u32::MAX.to_be_bytes()); // timecnt
+    assert_eq!(Zone::parse(&huge), None);
+    let Ok(bytes) = std::fs::read("/usr/share/zoneinfo/Europe/Berlin") else {
+        eprintln!("no tzdata for Europe/Berlin on this host");
+        return;
+    };
+    let berlin = Zone::parse(&bytes).expect("a TZif file");
+    let winter = at(1_795_855_897); // 2026-11-28 08:51:37 UTC
+    let summer = at(1_782_900_000); // 2026-07-01 10:00:00 UTC
+    assert_eq!(
+        console_line(winter, &berlin, "m"),
+        "Sat Nov 28 09:51:37 2026: m"
+    );
+    assert_eq!(
+        console_line(summer, &berlin, "m"),
+        "Wed Jul 01 12:00:00 2026: m"
+    );
+    assert_eq!(
+        smtp::date_header(summer, &berlin),
+        "Wed, 01 Jul 2026 12:00:00 +0200"
+    );
+    for t in [&bytes[..bytes.len() / 2], &bytes[..50]] {
+        let _ = Zone::parse(t);
+    }
 }
