@@ -717,89 +717,28 @@ pub struct UseBackend {
     pub condition: Option<Condition>,
 }
 
-/// Load-balancing algorithm.
+pub use proxy_balance::{Algorithm, HashFunction, HashMethod, HashType, UriOptions};
+
+/// `balance ALGORITHM [arguments]`: the balancer's own [`Algorithm`], plus
+/// the one argument the balancer has no use for.
+///
+/// `rdp-cookie` without a name is read as `rdp-cookie(mstshash)`, and
+/// `random` without draws as `random(2)`, HAProxy's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Balance {
-    /// `roundrobin`.
-    RoundRobin,
-    /// `static-rr`.
-    StaticRr,
-    /// `leastconn`.
-    LeastConn,
-    /// `first`.
-    First,
-    /// `source`.
-    Source,
-    /// `uri [len N] [depth N] [whole] [path-only]`.
-    Uri {
-        /// `len N`.
-        len: Option<u32>,
-        /// `depth N`.
-        depth: Option<u32>,
-        /// `whole`.
-        whole: bool,
-        /// `path-only`.
-        path_only: bool,
-    },
-    /// `url_param NAME [check_post]`.
-    UrlParam {
-        /// Parameter name.
-        name: String,
-        /// `check_post`.
-        check_post: bool,
-    },
-    /// `hdr(NAME) [use_domain_only]`.
-    Hdr {
-        /// Header name.
-        name: String,
-        /// `use_domain_only`.
-        use_domain_only: bool,
-    },
-    /// `random[(DRAWS)]`.
-    Random {
-        /// Number of draws (default 2).
-        draws: u32,
-    },
-    /// `rdp-cookie[(NAME)]`.
-    RdpCookie {
-        /// Cookie name (default `mstshash`).
-        name: Option<String>,
-    },
+pub struct Balance {
+    /// The algorithm and its arguments.
+    pub algorithm: Algorithm,
+    /// `url_param NAME check_post`: HAProxy also looks for the parameter in
+    /// POST bodies.
+    pub check_post: bool,
 }
 
-/// `hash-type METHOD [FUNCTION] [MODIFIER]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HashType {
-    /// `consistent` (else `map-based`).
-    pub consistent: bool,
-    /// Hash function.
-    pub function: HashFunction,
-    /// `avalanche`.
-    pub avalanche: bool,
-}
-
-/// Hash function of `hash-type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HashFunction {
-    /// `sdbm` (the default).
-    #[default]
-    Sdbm,
-    /// `djb2`.
-    Djb2,
-    /// `wt6`.
-    Wt6,
-    /// `crc32`.
-    Crc32,
-}
-
-impl HashFunction {
-    /// The keyword.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sdbm => "sdbm",
-            Self::Djb2 => "djb2",
-            Self::Wt6 => "wt6",
-            Self::Crc32 => "crc32",
+impl Balance {
+    /// An algorithm without `check_post`.
+    pub fn new(algorithm: Algorithm) -> Self {
+        Self {
+            algorithm,
+            check_post: false,
         }
     }
 }

@@ -338,39 +338,34 @@ fn option(o: &ProxyOption) -> Vec<String> {
 
 fn balance(b: &Balance) -> Vec<String> {
     let mut w = vec!["balance".to_string()];
-    match b {
-        Balance::RoundRobin => w.push("roundrobin".into()),
-        Balance::StaticRr => w.push("static-rr".into()),
-        Balance::LeastConn => w.push("leastconn".into()),
-        Balance::First => w.push("first".into()),
-        Balance::Source => w.push("source".into()),
-        Balance::Uri {
-            len,
-            depth,
-            whole,
-            path_only,
-        } => {
+    match &b.algorithm {
+        Algorithm::RoundRobin => w.push("roundrobin".into()),
+        Algorithm::StaticRr => w.push("static-rr".into()),
+        Algorithm::LeastConn => w.push("leastconn".into()),
+        Algorithm::First => w.push("first".into()),
+        Algorithm::Source => w.push("source".into()),
+        Algorithm::Uri(o) => {
             w.push("uri".into());
-            if let Some(l) = len {
+            if let Some(l) = o.len {
                 w.extend(["len".into(), l.to_string()]);
             }
-            if let Some(d) = depth {
+            if let Some(d) = o.depth {
                 w.extend(["depth".into(), d.to_string()]);
             }
-            if *whole {
+            if o.whole {
                 w.push("whole".into());
             }
-            if *path_only {
+            if o.path_only {
                 w.push("path-only".into());
             }
         }
-        Balance::UrlParam { name, check_post } => {
+        Algorithm::UrlParam { name } => {
             w.extend(["url_param".into(), name.clone()]);
-            if *check_post {
+            if b.check_post {
                 w.push("check_post".into());
             }
         }
-        Balance::Hdr {
+        Algorithm::Hdr {
             name,
             use_domain_only,
         } => {
@@ -379,11 +374,8 @@ fn balance(b: &Balance) -> Vec<String> {
                 w.push("use_domain_only".into());
             }
         }
-        Balance::Random { draws } => w.push(format!("random({draws})")),
-        Balance::RdpCookie { name } => w.push(match name {
-            Some(n) => format!("rdp-cookie({n})"),
-            None => "rdp-cookie".into(),
-        }),
+        Algorithm::Random { draws } => w.push(format!("random({draws})")),
+        Algorithm::RdpCookie { name } => w.push(format!("rdp-cookie({name})")),
     }
     w
 }
@@ -609,15 +601,15 @@ fn print_proxy(out: &mut String, p: &Proxy, defaults: Option<&Proxy>) {
         line(out, true, &balance(b));
     }
     if let Some(h) = &p.hash_type {
+        // Written out in full: `consistent` alone would mean avalanche too.
         let mut w = vec![
             "hash-type".to_string(),
-            if h.consistent {
-                "consistent"
-            } else {
-                "map-based"
+            match h.method {
+                HashMethod::Consistent => "consistent",
+                HashMethod::MapBased => "map-based",
             }
             .into(),
-            h.function.name().into(),
+            h.function.keyword().into(),
         ];
         if h.avalanche {
             w.push("avalanche".into());

@@ -636,11 +636,11 @@ fn parse_balance(kw: &Word<'_>, args: &[Word<'_>]) -> R<Balance> {
         r.strip_prefix('(')?.strip_suffix(')').map(Some)
     };
     match t {
-        "roundrobin" => no_args(Balance::RoundRobin),
-        "static-rr" => no_args(Balance::StaticRr),
-        "leastconn" => no_args(Balance::LeastConn),
-        "first" => no_args(Balance::First),
-        "source" => no_args(Balance::Source),
+        "roundrobin" => no_args(Balance::new(Algorithm::RoundRobin)),
+        "static-rr" => no_args(Balance::new(Algorithm::StaticRr)),
+        "leastconn" => no_args(Balance::new(Algorithm::LeastConn)),
+        "first" => no_args(Balance::new(Algorithm::First)),
+        "source" => no_args(Balance::new(Algorithm::Source)),
         "uri" => {
             let (mut len, mut depth, mut whole, mut path_only) = (None, None, false, false);
             let mut i = 0;
@@ -671,12 +671,12 @@ fn parse_balance(kw: &Word<'_>, args: &[Word<'_>]) -> R<Balance> {
                 }
                 i += 1;
             }
-            Ok(Balance::Uri {
+            Ok(Balance::new(Algorithm::Uri(UriOptions {
                 len,
                 depth,
                 whole,
                 path_only,
-            })
+            })))
         }
         "url_param" => {
             let n = arg(rest, 0, a, "a parameter name")?;
@@ -697,8 +697,10 @@ fn parse_balance(kw: &Word<'_>, args: &[Word<'_>]) -> R<Balance> {
                     DiagnosticKind::NotImplemented("balance url_param check_post arguments".into()),
                 ));
             }
-            Ok(Balance::UrlParam {
-                name: n.text.to_string(),
+            Ok(Balance {
+                algorithm: Algorithm::UrlParam {
+                    name: n.text.to_string(),
+                },
                 check_post,
             })
         }
@@ -718,10 +720,10 @@ fn parse_balance(kw: &Word<'_>, args: &[Word<'_>]) -> R<Balance> {
                     }
                     None => false,
                 };
-                return Ok(Balance::Hdr {
+                return Ok(Balance::new(Algorithm::Hdr {
                     name: name.to_string(),
                     use_domain_only,
-                });
+                }));
             }
             if let Some(inner) = paren("random") {
                 let draws = match inner {
@@ -730,11 +732,13 @@ fn parse_balance(kw: &Word<'_>, args: &[Word<'_>]) -> R<Balance> {
                     })?,
                     None => 2,
                 };
-                return no_args(Balance::Random { draws });
+                return no_args(Balance::new(Algorithm::Random { draws }));
             }
             if let Some(inner) = paren("rdp-cookie") {
-                let name = inner.filter(|n| !n.is_empty()).map(str::to_string);
-                return no_args(Balance::RdpCookie { name });
+                let name = inner.filter(|n| !n.is_empty()).unwrap_or("mstshash");
+                return no_args(Balance::new(Algorithm::RdpCookie {
+                    name: name.to_string(),
+                }));
             }
             let names = [
                 "roundrobin",
@@ -762,11 +766,13 @@ fn parse_balance(kw: &Word<'_>, args: &[Word<'_>]) -> R<Balance> {
     }
 }
 
+/// `hash-type METHOD [FUNCTION [avalanche]]`. Without a function, HAProxy
+/// uses sdbm, with avalanche for `consistent` ([`HashType::new`]).
 fn parse_hash_type(kw: &Word<'_>, args: &[Word<'_>]) -> R<HashType> {
     let m = arg(args, 0, kw, "'map-based' or 'consistent'")?;
-    let consistent = match &*m.text {
-        "map-based" => false,
-        "consistent" => true,
+    let method = match &*m.text {
+        "map-based" => HashMethod::MapBased,
+        "consistent" => HashMethod::Consistent,
         _ => {
             return Err(invalid(
                 m,
@@ -775,36 +781,22 @@ fn parse_hash_type(kw: &Word<'_>, args: &[Word<'_>]) -> R<HashType> {
             ));
         }
     };
-    let mut h = HashType {
-        consistent,
-        function: HashFunction::default(),
-        avalanche: false,
-    };
-    if let Some(f) = args.get(1) {
-        h.function = match &*f.text {
-            "sdbm" => HashFunction::Sdbm,
-            "djb2" => HashFunction::Djb2,
-            "wt6" => HashFunction::Wt6,
-            "crc32" => HashFunction::Crc32,
-            _ => {
-                return Err(invalid(
-                    f,
-                    "hash-type",
-                    "expects 'sdbm', 'djb2', 'wt6' or 'crc32'",
-                ));
-            }
+    let function =
+        match args.get(1) {
+            Some(f) => Some(HashFunction::from_keyword(&f.text).ok_or_else(|| {
+                invalid(f, "hash-type", "expects 'sdbm', 'djb2', 'wt6' or 'crc32'")
+            })?),
+            None => None,
         };
-    }
-    if let Some(x) = args.get(2) {
-        if x.text != "avalanche" {
-            return Err(invalid(x, "hash-type", "expects 'avalanche'"));
-        }
-        h.avalanche = true;
-    }
+    let avalanche = match args.get(2) {
+        Some(x) if x.text == "avalanche" => true,
+        Some(x) => return Err(invalid(x, "hash-type", "expects 'avalanche'")),
+        None => false,
+    };
     if let Some(x) = args.get(3) {
         return Err(invalid(x, "hash-type", format!("unexpected '{}'", x.text)));
     }
-    Ok(h)
+    Ok(HashType::new(method, function, avalanche))
 }
 
 fn parse_ipnet(w: &Word<'_>, keyword: &str) -> R<IpNet> {

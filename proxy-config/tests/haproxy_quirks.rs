@@ -300,3 +300,30 @@ fn userlist_members_must_exist_in_either_order() {
         ]
     );
 }
+
+#[test]
+fn hash_type_consistent_alone_means_avalanche() {
+    let h = |line: &str| {
+        let l = load(&backend(line)).unwrap();
+        l.config
+            .backend("b")
+            .unwrap()
+            .hash_type
+            .as_deref()
+            .copied()
+            .unwrap()
+    };
+    let alone = h("  hash-type consistent");
+    assert_eq!(
+        (alone.method, alone.function, alone.avalanche),
+        (HashMethod::Consistent, HashFunction::Sdbm, true)
+    );
+    assert!(!h("  hash-type consistent sdbm").avalanche);
+    assert!(h("  hash-type map-based djb2 avalanche").avalanche);
+    assert!(!h("  hash-type map-based").avalanche);
+    let printed = print(&load(&backend("  hash-type consistent")).unwrap().config);
+    assert!(
+        printed.contains("hash-type consistent sdbm avalanche"),
+        "{printed}"
+    );
+}

@@ -90,21 +90,31 @@ fn server_options() -> impl Strategy<Value = ServerOptions> {
 }
 
 fn balance() -> impl Strategy<Value = Balance> {
-    prop_oneof![
-        Just(Balance::RoundRobin),
-        Just(Balance::LeastConn),
-        Just(Balance::Source),
-        (proptest::option::of(1u32..100), any::<bool>()).prop_map(|(len, whole)| Balance::Uri {
-            len,
-            depth: None,
-            whole,
-            path_only: false,
+    let algorithm = prop_oneof![
+        Just(Algorithm::RoundRobin),
+        Just(Algorithm::LeastConn),
+        Just(Algorithm::Source),
+        (proptest::option::of(1u32..100), any::<bool>()).prop_map(|(len, whole)| {
+            Algorithm::Uri(UriOptions {
+                len,
+                depth: None,
+                whole,
+                path_only: false,
+            })
         }),
-        "[A-Za-z-]{1,10}".prop_map(|name| Balance::Hdr {
+        "[A-Za-z-]{1,10}".prop_map(|name| Algorithm::Hdr {
             name,
             use_domain_only: false
         }),
-        (1u32..10).prop_map(|draws| Balance::Random { draws }),
+        (1u32..10).prop_map(|draws| Algorithm::Random { draws }),
+        "[a-z]{1,8}".prop_map(|name| Algorithm::RdpCookie { name }),
+    ];
+    prop_oneof![
+        algorithm.prop_map(Balance::new),
+        ("[a-z]{1,8}", any::<bool>()).prop_map(|(name, check_post)| Balance {
+            algorithm: Algorithm::UrlParam { name },
+            check_post,
+        }),
     ]
 }
 
@@ -115,7 +125,7 @@ type DefaultsSpec = (Vec<(TimeoutKind, Duration)>, bool, Vec<Log>);
 struct BackendSpec {
     timeouts: Vec<(TimeoutKind, Duration)>,
     balance: Option<Balance>,
-    hash: Option<(bool, HashFunction)>,
+    hash: Option<(HashMethod, Option<HashFunction>, bool)>,
     default_server: ServerOptions,
     servers: Vec<(IpAddr, u16, ServerOptions)>,
     redispatch: Option<Option<i32>>,
@@ -137,8 +147,12 @@ fn backend_spec() -> impl Strategy<Value = BackendSpec> {
         timeouts(false, true),
         proptest::option::of(balance()),
         proptest::option::of((
+            proptest::sample::select(vec![HashMethod::MapBased, HashMethod::Consistent]),
+            proptest::option::of(proptest::sample::select(vec![
+                HashFunction::Sdbm,
+                HashFunction::Crc32,
+            ])),
             any::<bool>(),
-            proptest::sample::select(vec![HashFunction::Sdbm, HashFunction::Crc32]),
         )),
         server_options(),
         proptest::collection::vec((ip(), 1u16.., server_options()), 0..5),
@@ -226,13 +240,9 @@ fn build(
             p.timeouts.insert(k, sp(v));
         }
         p.balance = b.balance.map(sp);
-        p.hash_type = b.hash.map(|(consistent, function)| {
-            sp(HashType {
-                consistent,
-                function,
-                avalanche: false,
-            })
-        });
+        p.hash_type = b
+            .hash
+            .map(|(method, function, avalanche)| sp(HashType::new(method, function, avalanche)));
         p.default_server.merge(&b.default_server);
         for (j, (ip, port, options)) in b.servers.into_iter().enumerate() {
             p.servers.push(sp(Server {

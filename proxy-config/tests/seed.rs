@@ -220,10 +220,15 @@ fn backends_and_servers() {
     assert_eq!(s.span.column, 6);
 
     let dy = c.backend("dynamic_servers").unwrap();
-    assert_eq!(dy.balance.as_deref(), Some(&Balance::Source));
+    assert_eq!(
+        dy.balance.as_deref(),
+        Some(&Balance::new(Algorithm::Source))
+    );
     let h = dy.hash_type.as_deref().unwrap();
-    assert!(h.consistent);
+    assert_eq!(h.method, HashMethod::Consistent);
     assert_eq!(h.function, HashFunction::Sdbm);
+    // `hash-type consistent` alone implies avalanche in HAProxy 2.6.
+    assert!(h.avalanche);
     let s = &dy.servers[0];
     assert_eq!(s.name, "web2");
     assert_eq!(s.options.maxconn, Some(500));

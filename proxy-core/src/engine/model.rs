@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 
 use proxy_acl::{AclSet, CompiledCondition, NoFiles};
 use proxy_balance::{
-    Algorithm, Balancer, BalancerConfig, HashFunction, HashMethod, HashType, ServerId, ServerSpec,
-    ServerState, UriOptions,
+    Algorithm, Balancer, BalancerConfig, HashType, ServerId, ServerSpec, ServerState,
 };
 use proxy_config::{
-    Balance, BindAddress, Config, ForwardFor, IpNet, Mode, OptionKind, Proxy, ServerHost,
-    ServerPort, Span, TimeoutKind,
+    BindAddress, Config, ForwardFor, IpNet, Mode, OptionKind, Proxy, ServerHost, ServerPort, Span,
+    TimeoutKind,
 };
 use tokio::sync::{Notify, Semaphore};
 
@@ -576,75 +575,22 @@ fn algorithm(p: &Proxy) -> Result<(Algorithm, Option<String>), BuildError> {
     let Some(b) = &p.balance else {
         return Ok((Algorithm::RoundRobin, None));
     };
-    Ok(match &b.value {
-        Balance::RoundRobin => (Algorithm::RoundRobin, None),
-        Balance::StaticRr => (Algorithm::StaticRr, None),
-        Balance::LeastConn => (Algorithm::LeastConn, None),
-        Balance::First => (Algorithm::First, None),
-        Balance::Source => (Algorithm::Source, None),
-        Balance::Uri {
-            len,
-            depth,
-            whole,
-            path_only,
-        } => (
-            Algorithm::Uri(UriOptions {
-                len: *len,
-                depth: *depth,
-                whole: *whole,
-                path_only: *path_only,
-            }),
-            None,
-        ),
-        Balance::UrlParam { name, check_post } => {
-            if *check_post {
-                return Err(BuildError::Unsupported {
-                    at: at(&b.span),
-                    what: "balance url_param check_post".into(),
-                });
-            }
-            (Algorithm::UrlParam { name: name.clone() }, None)
-        }
-        Balance::Hdr {
-            name,
-            use_domain_only,
-        } => (
-            Algorithm::Hdr {
-                name: name.clone(),
-                use_domain_only: *use_domain_only,
-            },
-            Some(name.clone()),
-        ),
-        Balance::Random { draws } => (Algorithm::Random { draws: *draws }, None),
-        Balance::RdpCookie { .. } => {
-            return Err(BuildError::Unsupported {
-                at: at(&b.span),
-                what: "balance rdp-cookie".into(),
-            });
-        }
+    let unsupported = |what: &str| BuildError::Unsupported {
+        at: at(&b.span),
+        what: what.into(),
+    };
+    if b.check_post {
+        return Err(unsupported("balance url_param check_post"));
+    }
+    Ok(match &b.algorithm {
+        Algorithm::RdpCookie { .. } => return Err(unsupported("balance rdp-cookie")),
+        Algorithm::Hdr { name, .. } => (b.algorithm.clone(), Some(name.clone())),
+        other => (other.clone(), None),
     })
 }
 
 fn hash_type(p: &Proxy) -> HashType {
-    let Some(h) = &p.hash_type else {
-        return HashType::default();
-    };
-    let h = h.value;
-    let method = if h.consistent {
-        HashMethod::Consistent
-    } else {
-        HashMethod::MapBased
-    };
-    let function = match h.function {
-        proxy_config::HashFunction::Sdbm => HashFunction::Sdbm,
-        proxy_config::HashFunction::Djb2 => HashFunction::Djb2,
-        proxy_config::HashFunction::Wt6 => HashFunction::Wt6,
-        proxy_config::HashFunction::Crc32 => HashFunction::Crc32,
-    };
-    // The model cannot tell `hash-type consistent` from `hash-type consistent
-    // sdbm`; the first is far more common, and HAProxy gives it avalanche.
-    let written = (function != HashFunction::Sdbm || h.avalanche).then_some(function);
-    HashType::new(method, written, h.avalanche)
+    p.hash_type.as_ref().map(|h| h.value).unwrap_or_default()
 }
 
 fn build_backend(p: &Proxy) -> Result<Backend, BuildError> {
