@@ -720,6 +720,12 @@ async fn forward_response(
         } else {
             ConnectionMode::Close
         });
+        // The client's version decides what it must be told: an HTTP/1.0
+        // client kept alive needs `Connection: keep-alive`, as HAProxy says.
+        if client_keep && cx.req.version() == crate::h1::Version::Http10 {
+            res.headers_mut()
+                .set_connection(crate::h1::Version::Http10, ConnectionMode::KeepAlive);
+        }
     }
     let mut out = BytesMut::with_capacity(res.encoded_len());
     res.encode(&mut out);
