@@ -154,13 +154,14 @@ pub async fn run(opts: Options, log: Arc<Logger>) -> Result<Exit, Error> {
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
             _ = sighup.recv() => d.reload().await,
-            Some(input) = rx.recv() => d.input(input).await,
+            // timers before packets, so that a flood of adverts cannot delay our own
             _ = tokio::time::sleep_until(deadline.unwrap_or(far)) => {
                 let now = d.now();
                 for u in &mut d.units {
                     u.handle_timeout(now);
                 }
             }
+            Some(input) = rx.recv() => d.input(input).await,
         }
         d.drain().await;
     }
@@ -183,10 +184,9 @@ fn load_config(opts: &Options, log: &Logger) -> Result<Config, Error> {
             for d in e.warnings.iter().chain(&e.errors) {
                 log.error(&d.to_string());
             }
-            Err(Error::Unsupported {
-                instance: opts.config.display().to_string(),
-                field: "configuration",
-                reason: format!("{} error(s)", e.errors.len()),
+            Err(Error::Config {
+                path: opts.config.clone(),
+                errors: e.errors.len(),
             })
         }
     }

@@ -18,6 +18,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The configuration file has errors (each was logged).
+    #[error("{}: {errors} configuration error(s)", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// How many errors.
+        errors: usize,
+    },
     /// vrrp-core refused an instance or sync group.
     #[error(transparent)]
     Core(#[from] vrrp_core::ConfigError),
