@@ -110,12 +110,15 @@ fn check_ports(p: &Proxy, out: &mut Vec<Diagnostic>) {
         .find(|w| w.first().is_some_and(|k| k == "tcp-check"))
         .is_some_and(|w| w.get(1).is_some_and(|a| a == "connect") && w.iter().any(|x| x == "port"));
     for s in &p.servers {
-        let o = p.server_options(s);
-        if o.check != Some(true) || matches!(s.address.host, ServerHost::Unix(_)) {
+        // The line's own options win over default-server's (no clone per server:
+        // configurations may hold hundreds of thousands).
+        let check = s.options.check.or(p.default_server.check);
+        if check != Some(true) || matches!(s.address.host, ServerHost::Unix(_)) {
             continue;
         }
         let service_port = matches!(s.address.port, ServerPort::Fixed(n) if n != 0);
-        let check_port = o.port.is_some_and(|n| n != 0);
+        let port = s.options.port.or(p.default_server.port);
+        let check_port = port.is_some_and(|n| n != 0);
         if service_port || check_port || tcp_check_connect_port {
             continue;
         }

@@ -20,7 +20,25 @@
 //! escapes (`\ `, `\#`, `\\`, `\"`, `\'`, `\$`, `\t`, `\n`, `\r`, `\xHH`);
 //! single quotes keep everything literally; double quotes allow escapes and
 //! expand `${VAR}` and `${VAR-default}` (an unset variable without default is
-//! empty). Time values take `us`, `ms`, `s`, `m`, `h`, `d` (default `ms`).
+//! empty). `setenv`, `presetenv`, `unsetenv` and `resetenv` in `global`
+//! change what the expansions of every later line see, in later files too, as
+//! HAProxy's process environment does. A file whose last line has no line
+//! feed is refused, as HAProxy refuses it. Time values take `us`, `ms`, `s`,
+//! `m`, `h`, `d` (default `ms`).
+//!
+//! Lenient values: where HAProxy 2.6 is lenient, the loader accepts the same
+//! values but warns at the word's position with the value really used, so that
+//! a verdict never differs from `haproxy -c` and nobody is misled. This covers
+//! characters after a time unit (`5sec` is 5s, `5min` five minutes) and the
+//! numbers HAProxy reads with `atol()` (`retries three` is 0; a server's
+//! `maxconn`, `maxqueue`, `minconn`, `weight` without value are 0; `rise`,
+//! `fall`, `port`, global and proxy `maxconn` read leading digits), and
+//! userlist users with an empty or no password.
+//!
+//! Checks over the whole configuration, once every file is read: backend
+//! references, `check` on a server with no port to check, userlist members,
+//! HAProxy's "missing timeouts" and "log format ignored" warnings. [`crate::load`]
+//! then resolves server host names (an error unless `init-addr` allows `none`).
 //!
 //! A keyword used in a proxy lacking the capability it needs is ignored with
 //! a warning, as HAProxy does, except `server`, `default-server` and
@@ -156,10 +174,6 @@
 //! | `reqrep` | frontend, backend | rejected |
 //! | `rspadd` | frontend, backend | rejected |
 //! | `block` | frontend, backend | rejected |
-//!
-//! `setenv`, `presetenv`, `unsetenv` and `resetenv` change the environment
-//! seen by the `${VAR}` expansions of every line after them, in later files
-//! too, as HAProxy's process environment does.
 //!
 //! `no log` clears inherited log targets; `no option X` negates an option,
 //! except for the options HAProxy refuses to negate (`httplog`, `tcplog`,
