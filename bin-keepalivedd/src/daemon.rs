@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -183,6 +183,15 @@ fn load_config(opts: &Options, log: &Logger) -> Result<Config, Error> {
         Err(e) => {
             for d in e.warnings.iter().chain(&e.errors) {
                 log.error(&d.to_string());
+            }
+            let unreadable = e.errors.iter().find_map(|d| match &d.problem {
+                vrrp_config::Problem::Read { path, .. } if d.origin.line == 0 => Some(path),
+                _ => None,
+            });
+            if let Some(path) = unreadable.filter(|p| Path::new(p.as_str()) == opts.config) {
+                return Err(Error::NoConfig {
+                    path: PathBuf::from(path),
+                });
             }
             Err(Error::Config {
                 path: opts.config.clone(),

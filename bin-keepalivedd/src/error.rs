@@ -18,6 +18,12 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The configuration file itself cannot be read.
+    #[error("Config files missing '{}'.", path.display())]
+    NoConfig {
+        /// The file.
+        path: PathBuf,
+    },
     /// The configuration file has errors (each was logged).
     #[error("{}: {errors} configuration error(s)", path.display())]
     Config {
@@ -85,4 +91,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl Error {
+    /// The exit status keepalived 2.2 uses when startup fails this way: 6 for a missing
+    /// configuration file, 2 for a configuration its VRRP process rejects, 0 when
+    /// another daemon already runs, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::NoConfig { .. } => 6,
+            Error::Config { .. }
+            | Error::Unsupported { .. }
+            | Error::Core(_)
+            | Error::Command { .. } => 2,
+            Error::AlreadyRunning { .. } => 0,
+            _ => 1,
+        }
+    }
 }

@@ -72,7 +72,7 @@ fn run(flags: &Flags) -> ExitCode {
         Ok(p) => p,
         Err(e) => {
             log.error(&e.to_string());
-            return ExitCode::from(1);
+            return ExitCode::from(e.exit_code());
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -92,7 +92,7 @@ fn run(flags: &Flags) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             log.error(&e.to_string());
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -208,9 +208,43 @@ fn version_help_and_other_modes() {
         "-r",
         vrrp_pid.path(),
     ]);
-    assert_eq!(run.status.code(), Some(1));
-    assert!(stderr(&run).contains("cannot read '/nonexistent/keepalived.conf'"));
+    // keepalived 2.2.7 exits 6 when its configuration file is missing
+    assert_eq!(run.status.code(), Some(6));
+    assert!(stderr(&run).contains("Config files missing '/nonexistent/keepalived.conf'."));
     let bad = keepalivedd(&["-x"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("invalid option -- 'x'"));
+}
+
+#[test]
+fn startup_failures_exit_as_keepalived() {
+    let pid = TempConf::new("run-pid", "");
+    let vrrp_pid = TempConf::new("run-vrrp-pid", "");
+    let bad = TempConf::new("run-bad", "vrrp_instance VI_1 {\n    priorty 100\n}\n");
+    let args = |conf: &TempConf| {
+        keepalivedd(&[
+            "-n",
+            "-l",
+            "-f",
+            conf.path(),
+            "-p",
+            pid.path(),
+            "-r",
+            vrrp_pid.path(),
+        ])
+    };
+    // a configuration keepalived's VRRP process rejects: exit 2
+    let out = args(&bad);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown keyword 'priorty'"));
+    assert!(!Path::new(pid.path()).exists(), "pid file removed again");
+    // a live process in the pid file: refuse, and exit 0 as keepalived does
+    std::fs::write(pid.path(), "1\n").expect("pid file");
+    let out = args(&bad);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("daemon is already running"));
+    assert_eq!(
+        std::fs::read_to_string(pid.path()).expect("pid file kept"),
+        "1\n"
+    );
 }
