@@ -74,32 +74,34 @@ impl Condition {
                     }
                     alternatives.push(Vec::new());
                 }
-                "!" => negated = !negated,
-                "{" => {
-                    let close = rest[i + 1..].iter().position(|x| x == "}").ok_or_else(|| {
-                        AclError::Syntax("missing '}' after anonymous ACL".into())
-                    })?;
-                    let inner = rest[i + 1..i + 1 + close].to_vec();
-                    if inner.is_empty() {
-                        return Err(AclError::Syntax("empty anonymous ACL '{ }'".into()));
-                    }
-                    push(&mut alternatives, &mut negated, AclRef::Anonymous(inner));
-                    i += close + 1;
-                }
-                "}" => return Err(AclError::Syntax("unexpected '}' in condition".into())),
                 _ => {
-                    let (neg, name) = match w.strip_prefix('!') {
-                        Some(n) if !n.is_empty() => (true, n),
-                        _ => (false, w),
-                    };
-                    if neg {
+                    // HAProxy strips every leading `!` of a word, each one
+                    // toggling the negation: `!a`, `! a`, `!!a`, `!{ ... }`.
+                    let name = w.trim_start_matches('!');
+                    if (w.len() - name.len()) % 2 == 1 {
                         negated = !negated;
                     }
-                    push(
-                        &mut alternatives,
-                        &mut negated,
-                        AclRef::Named(name.to_string()),
-                    );
+                    match name {
+                        "" => {}
+                        "{" => {
+                            let close =
+                                rest[i + 1..].iter().position(|x| x == "}").ok_or_else(|| {
+                                    AclError::Syntax("missing '}' after anonymous ACL".into())
+                                })?;
+                            let inner = rest[i + 1..i + 1 + close].to_vec();
+                            if inner.is_empty() {
+                                return Err(AclError::Syntax("empty anonymous ACL '{ }'".into()));
+                            }
+                            push(&mut alternatives, &mut negated, AclRef::Anonymous(inner));
+                            i += close + 1;
+                        }
+                        "}" => return Err(AclError::Syntax("unexpected '}' in condition".into())),
+                        _ => push(
+                            &mut alternatives,
+                            &mut negated,
+                            AclRef::Named(name.to_string()),
+                        ),
+                    }
                 }
             }
             i += 1;
@@ -154,6 +156,18 @@ mod tests {
             c.alternatives[1][0].acl,
             AclRef::Anonymous(w("path_beg /x"))
         );
+    }
+
+    #[test]
+    fn leading_bangs_toggle_negation() {
+        let c = Condition::parse(&w("if !{ path /x } !!a ! ! b !!!c")).unwrap();
+        let terms = &c.alternatives[0];
+        assert_eq!(terms[0].acl, AclRef::Anonymous(w("path /x")));
+        assert!(terms[0].negated);
+        assert_eq!(terms[1].acl, AclRef::Named("a".into()));
+        assert!(!terms[1].negated);
+        assert!(!terms[2].negated);
+        assert!(terms[3].negated);
     }
 
     #[test]
