@@ -239,10 +239,17 @@ impl Daemon {
             .map(Some)
             .collect();
         for p in &plan.units {
+            // unchanged means the same state machines and the same address details
+            // (prefix, label, scope...), which the instance configuration does not carry
+            let same_vips = p.members().iter().all(|m| {
+                m.vips
+                    .iter()
+                    .all(|a| plan.vip(&m.interface, *a) == self.plan.vip(&m.interface, *a))
+            });
             let reuse = self
                 .plans
                 .iter()
-                .position(|o| o == p)
+                .position(|o| o == p && same_vips)
                 .and_then(|i| old.get_mut(i).and_then(Option::take));
             kept.push(reuse);
         }
@@ -719,7 +726,12 @@ fn restore(
     let mut slots = old;
     for (p, k) in new_plans.iter().zip(kept) {
         if let Some(u) = k {
-            if let Some(i) = old_plans.iter().position(|o| o == p) {
+            // the first empty slot with this plan is where the unit came from
+            let home = old_plans
+                .iter()
+                .zip(&slots)
+                .position(|(o, s)| o == p && s.is_none());
+            if let Some(i) = home {
                 if let Some(slot) = slots.get_mut(i) {
                     *slot = Some(u);
                 }
