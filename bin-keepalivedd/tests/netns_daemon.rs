@@ -1,4 +1,4 @@
-//! keepalivedd alone in a network namespace it owns (`kdd-PID`, a veth pair, addresses
+//! keepalivedd alone in a network namespace it owns (`kdd-PID-TAG`, a veth pair, addresses
 //! in 198.18.50.0/24): it becomes MASTER after the master-down time and adds the VIP,
 //! survives a bad and a good SIGHUP without dropping the VIP, goes to FAULT when its
 //! link goes down, and on SIGTERM sends priority 0, removes the VIP, runs notify_stop
@@ -49,9 +49,10 @@ struct Lab {
 }
 
 impl Lab {
-    fn new() -> Lab {
-        let ns = format!("kdd-{}", std::process::id());
-        let dir = std::env::temp_dir().join(format!("keepalivedd-netns-{}", std::process::id()));
+    /// `tag` keeps the namespaces of tests running side by side apart.
+    fn new(tag: &str) -> Lab {
+        let ns = format!("kdd-{}-{tag}", std::process::id());
+        let dir = std::env::temp_dir().join(format!("keepalivedd-{ns}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let lab = Lab {
@@ -178,7 +179,7 @@ fn master_reload_fault_and_graceful_stop() {
         eprintln!("skipping: {why}");
         return;
     }
-    let mut lab = Lab::new();
+    let mut lab = Lab::new("a");
     write(&lab.path("keepalived.conf"), &lab.conf(false));
     lab.start();
 
@@ -276,4 +277,146 @@ fn master_reload_fault_and_graceful_stop() {
         std::fs::read_to_string(l.path("notify.log"))
             .is_ok_and(|n| n.contains("INSTANCE VI_1 STOP"))
     }));
+}
+
+/// Serves SMTP sessions on 127.0.0.1 inside namespace `ns` until `sessions` were
+/// served or `bound` passed; returns everything the clients sent, per session.
+fn smtp_in_namespace(
+    ns: String,
+    sessions: usize,
+    bound: Duration,
+) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        if let Err(e) = vrrp_netlink::enter_netns(&ns) {
+            eprintln!("entering {ns}: {e}");
+            let _ = port_tx.send(0);
+            return seen;
+        }
+        let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") else {
+            let _ = port_tx.send(0);
+            return seen;
+        };
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let _ = port_tx.send(port);
+        let _ = listener.set_nonblocking(true);
+        let end = Instant::now() + bound;
+        while seen.len() < sessions && Instant::now() < end {
+            let Ok((sock, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            };
+            let _ = sock.set_nonblocking(false);
+            let _ = sock.set_read_timeout(Some(Duration::from_secs(5)));
+            let Ok(mut wr) = sock.try_clone() else {
+                continue;
+            };
+            let mut rd = BufReader::new(sock);
+            let mut text = String::new();
+            let _ = wr.write_all(b"220 lab ESMTP\r\n");
+            let mut data = false;
+            loop {
+                let mut line = String::new();
+                match rd.read_line(&mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                text.push_str(&line);
+                let reply: &[u8] = if data {
+                    if line != ".\r\n" {
+                        continue;
+                    }
+                    data = false;
+                    b"250 queued\r\n"
+                } else if line.starts_with("DATA") {
+                    data = true;
+                    b"354 go on\r\n"
+                } else if line.starts_with("QUIT") {
+                    let _ = wr.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = wr.write_all(reply);
+            }
+            seen.push(text);
+        }
+        seen
+    });
+    let port = port_rx.recv_timeout(Duration::from_secs(5)).unwrap_or(0);
+    (port, handle)
+}
+
+#[test]
+fn script_failure_faults_and_mail_follows_state_changes() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let mut lab = Lab::new("b");
+    let ok_file = lab.path("healthy");
+    write(&ok_file, "");
+    // master (an SMTP session), then fault (another); BACKUP at init is a third
+    let (port, server) = smtp_in_namespace(lab.ns.clone(), 3, Duration::from_secs(30));
+    assert_ne!(port, 0, "SMTP server in the namespace");
+    let conf = format!(
+        "global_defs {{\n    router_id KDD_SMTP\n    notification_email {{\n        \
+         ops@example.com\n        oncall@example.com\n    }}\n    \
+         notification_email_from kdd@example.com\n    smtp_server 127.0.0.1 {port}\n    \
+         smtp_connect_timeout 5\n}}\n\
+         vrrp_script chk {{\n    script \"/bin/test -e {}\"\n    interval 1\n    weight 0\n}}\n\
+         vrrp_instance VI_1 {{\n    interface eth1\n    virtual_router_id 53\n    \
+         priority 200\n    advert_int 1\n    virtual_ipaddress {{\n        {VIP}/24\n    }}\n    \
+         track_script {{\n        chk\n    }}\n    smtp_alert\n}}\n",
+        ok_file.display()
+    );
+    write(&lab.path("keepalived.conf"), &conf);
+    lab.start();
+    assert!(lab.wait(10, |l| l.has(VIP)), "{}", lab.log());
+    assert!(
+        lab.log().contains("VRRP_Script(chk) succeeded"),
+        "{}",
+        lab.log()
+    );
+
+    std::fs::remove_file(&ok_file).expect("make the check fail");
+    assert!(
+        lab.wait(5, |l| !l.has(VIP)
+            && l.log().contains("(VI_1) Entering FAULT STATE")),
+        "{}",
+        lab.log()
+    );
+    assert!(
+        lab.log()
+            .contains("VRRP_Script(chk) failed (exited with status 1)")
+    );
+    let mails = server.join().expect("SMTP thread");
+    let subjects: Vec<&str> = mails
+        .iter()
+        .filter_map(|m| m.lines().find_map(|l| l.strip_prefix("Subject: ")))
+        .collect();
+    for want in [
+        "[KDD_SMTP] VRRP Instance VI_1 - Entering BACKUP state",
+        "[KDD_SMTP] VRRP Instance VI_1 - Entering MASTER state",
+        "[KDD_SMTP] VRRP Instance VI_1 - Entering FAULT state",
+    ] {
+        assert!(subjects.contains(&want), "{want} missing from {subjects:?}");
+    }
+    let master = mails
+        .iter()
+        .find(|m| m.contains("Entering MASTER state"))
+        .expect("master mail");
+    assert!(
+        master.contains("MAIL FROM:<kdd@example.com>\r\n"),
+        "{master}"
+    );
+    assert!(master.contains("RCPT TO:<ops@example.com>\r\n"), "{master}");
+    assert!(
+        master.contains("RCPT TO:<oncall@example.com>\r\n"),
+        "{master}"
+    );
+    assert!(master.contains("=> VRRP Instance is now owning VRRP VIPs <="));
+    assert!(lab.log().contains("SMTP alert successfully sent."));
 }
