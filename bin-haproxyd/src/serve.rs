@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use proxy_config::Config;
+use proxy_config::{Config, Span, Spanned};
 use proxy_core::engine::{Engine, EngineError, Listeners};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -30,7 +30,12 @@ const REBIND_ATTEMPTS: u32 = 50;
 const REBIND_PAUSE: Duration = Duration::from_millis(100);
 
 /// Serves `config` until a signal stops it. `Err` is the alert to print.
-pub(crate) fn run(config: Config, flags: &Flags, console: &mut Console<'_>) -> Result<(), String> {
+pub(crate) fn run(
+    mut config: Config,
+    flags: &Flags,
+    console: &mut Console<'_>,
+) -> Result<(), String> {
+    apply_command_line(&mut config, flags);
     if flags.master_worker {
         console.push(
             Tag::Warning,
@@ -84,6 +89,26 @@ pub(crate) fn run(config: Config, flags: &Flags, console: &mut Console<'_>) -> R
     // A hard stop leaves sessions behind: do not wait for them.
     runtime.shutdown_background();
     result
+}
+
+/// `-n` replaces the global `maxconn`; `-N` gives one to the frontends
+/// that set none, as HAProxy's command line does.
+fn apply_command_line(config: &mut Config, flags: &Flags) {
+    let span = || Span {
+        file: "command line".into(),
+        line: 0,
+        column: 0,
+    };
+    if let Some(n) = flags.maxconn {
+        config.global.maxconn = Some(Spanned::new(n, span()));
+    }
+    if let Some(n) = flags.default_maxconn {
+        for proxy in &mut config.proxies {
+            if proxy.kind.is_frontend() && proxy.maxconn.is_none() {
+                proxy.maxconn = Some(Spanned::new(n, span()));
+            }
+        }
+    }
 }
 
 /// Binds every listener. A busy address with old processes to replace is
@@ -194,4 +219,44 @@ async fn serve(
 
 fn warn(pid: u32, text: &str) {
     let _ = writeln!(std::io::stderr(), "{}{text}", prefix(Tag::Warning, pid));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "global\n    maxconn 100\n\
+                          defaults\n    mode http\n    timeout connect 5s\n    \
+                          timeout client 30s\n    timeout server 30s\n\
+                          frontend a\n    bind :80\n    default_backend app\n\
+                          frontend b\n    bind :81\n    maxconn 7\n    default_backend app\n\
+                          backend app\n    server a1 127.0.0.1:8001\n";
+
+    fn maxconns(config: &Config) -> (Option<u32>, Vec<Option<u32>>) {
+        (
+            config.global.maxconn.as_ref().map(|m| m.value),
+            config
+                .proxies
+                .iter()
+                .map(|p| p.maxconn.as_ref().map(|m| m.value))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn command_line_maxconn_overrides_the_configuration() {
+        let mut config = proxy_config::parse_str("t.cfg", CONFIG, &|_| None)
+            .unwrap()
+            .config;
+        apply_command_line(&mut config, &Flags::default());
+        assert_eq!(maxconns(&config), (Some(100), vec![None, Some(7), None]));
+        let flags = Flags {
+            maxconn: Some(50),
+            default_maxconn: Some(20),
+            ..Flags::default()
+        };
+        apply_command_line(&mut config, &flags);
+        // The backend takes no maxconn; frontend b keeps its own.
+        assert_eq!(maxconns(&config), (Some(50), vec![Some(20), Some(7), None]));
+    }
 }
