@@ -19,14 +19,12 @@ pub struct Zone {
 
 fn be_u32(b: &[u8], at: usize) -> Option<u32> {
     let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    Some(u32::from_be_bytes(<[u8; 4]>::try_from(s).ok()?))
 }
 
 fn be_i64(b: &[u8], at: usize) -> Option<i64> {
     let s = b.get(at..at.checked_add(8)?)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(s);
-    Some(i64::from_be_bytes(a))
+    Some(i64::from_be_bytes(<[u8; 8]>::try_from(s).ok()?))
 }
 
 /// One TZif data block's counts, in the header's order.
