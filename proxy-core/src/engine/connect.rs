@@ -27,6 +27,8 @@ pub(crate) enum ConnectFail {
     QueueTimeout,
     /// Every attempt failed or timed out (`SC`).
     Exhausted,
+    /// The server's queue held `maxqueue` requests already (`sQ`).
+    QueueFull,
 }
 
 impl ConnectFail {
@@ -34,7 +36,7 @@ impl ConnectFail {
     pub(crate) fn termination(self) -> [u8; 2] {
         match self {
             ConnectFail::NoServer | ConnectFail::Exhausted => *b"SC",
-            ConnectFail::QueueTimeout => *b"sQ",
+            ConnectFail::QueueTimeout | ConnectFail::QueueFull => *b"sQ",
         }
     }
 }
@@ -154,13 +156,31 @@ pub(crate) async fn acquire(
                 Ok(p) => Some(p),
                 Err(_) => {
                     // The server is full (hash-based algorithms do not skip
-                    // it): wait in its FIFO queue.
+                    // it): wait in its FIFO queue, unless `maxqueue` says
+                    // the queue is full too.
+                    if server.maxqueue > 0
+                        && server.queued.load(Ordering::Relaxed) >= server.maxqueue
+                    {
+                        return Err(ConnectFail::QueueFull);
+                    }
                     server.queued.fetch_add(1, Ordering::Relaxed);
-                    let got = wait_until(deadline, Arc::clone(sem).acquire_owned()).await;
+                    // A server leaving (down with `option redispatch`, or
+                    // maintenance) sends its queue back to the balancer.
+                    let evicted = server.rt.evicted.notified();
+                    tokio::pin!(evicted);
+                    evicted.as_mut().enable();
+                    let got = wait_until(deadline, async {
+                        tokio::select! {
+                            p = Arc::clone(sem).acquire_owned() => p.ok(),
+                            () = evicted => None,
+                        }
+                    })
+                    .await;
                     server.queued.fetch_sub(1, Ordering::Relaxed);
                     match got {
-                        Some(Ok(p)) => Some(p),
-                        _ => return Err(ConnectFail::QueueTimeout),
+                        Some(Some(p)) => Some(p),
+                        Some(None) => continue,
+                        None => return Err(ConnectFail::QueueTimeout),
                     }
                 }
             },

@@ -71,6 +71,15 @@ impl Logger {
         !self.targets.is_empty()
     }
 
+    /// Sends one line at syslog severity `level` (0 emerg to 7 debug) to
+    /// every target, as server state changes are sent.
+    pub(crate) fn emit_at(&self, level: u8, line: &str) {
+        let now = SystemTime::now();
+        for t in &self.targets {
+            t.log(level, now, &self.origin, line);
+        }
+    }
+
     /// Sends one traffic line to every target.
     pub(crate) fn emit(&self, line: &str) {
         let now = SystemTime::now();

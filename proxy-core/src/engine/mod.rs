@@ -40,6 +40,7 @@
 //! counters are atomic, and each backend's balancer sits behind its own short
 //! mutex.
 
+mod check;
 mod connect;
 mod error;
 mod http;
@@ -47,6 +48,7 @@ mod listen;
 mod logging;
 mod model;
 mod rules;
+mod servers;
 mod stream;
 mod tcp;
 mod tunnel;
@@ -61,7 +63,9 @@ use proxy_config::{Config, Mode};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
 
+pub use check::{CheckCode, CheckStatus};
 pub use error::{BuildError, EngineError};
+pub use servers::{AdminState, EngineHandle, ServerRef, ServerStateError, ServerStatus};
 pub use listen::Listeners;
 pub use stream::{ClientStream, Endpoints, ServerStream};
 
@@ -93,6 +97,19 @@ impl Engine {
     /// binary to report at start-up.
     pub fn warnings(&self) -> &[String] {
         &self.rt.warnings
+    }
+
+    /// A handle on the servers' run-time state (administrative state,
+    /// weight, health checks, counters), valid before and while serving.
+    pub fn handle(&self) -> EngineHandle {
+        EngineHandle::new(Arc::clone(&self.rt))
+    }
+
+    /// Whether server state changes are also printed on stderr as HAProxy
+    /// does in the foreground (`[WARNING]`/`[ALERT]` lines). On by default
+    /// unless the configuration says `daemon`; turn off for `-q` or `-D`.
+    pub fn set_console_notices(&self, on: bool) {
+        self.rt.console.store(on, Ordering::Relaxed);
     }
 
     /// Worker threads to run the engine on (`nbthread`, else one per CPU).
@@ -178,6 +195,7 @@ impl Engine {
             };
             tokio::spawn(accept_loop(tl, ctx));
         }
+        check::spawn_all(&self.rt, &stop_rx);
         drop(alive_tx);
         shutdown.await;
         let _ = stop_tx.send(true);

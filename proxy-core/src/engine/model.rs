@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -259,6 +259,20 @@ pub(crate) struct Server {
     pub(crate) counters: Arc<Counters>,
     /// Idle connections kept for reuse, with the time they became idle.
     pub(crate) idle: Mutex<Vec<(Instant, super::stream::ServerStream)>>,
+    /// Balancer id.
+    pub(crate) id: ServerId,
+    /// `backup`.
+    pub(crate) backup: bool,
+    /// `weight` from the configuration.
+    pub(crate) initial_weight: u32,
+    /// `maxqueue` (0: unlimited).
+    pub(crate) maxqueue: u32,
+    /// `slowstart`.
+    pub(crate) slowstart: Option<Duration>,
+    /// Health check settings, when `check` is on.
+    pub(crate) check: Option<super::check::CheckConf>,
+    /// Administrative state and health.
+    pub(crate) rt: super::servers::ServerRt,
 }
 
 impl Server {
@@ -340,6 +354,10 @@ pub(crate) struct Backend {
     pub(crate) hash_header: Option<String>,
     /// Live counters.
     pub(crate) counters: Arc<Counters>,
+    /// Log targets, for server state changes.
+    pub(crate) logger: Logger,
+    /// Whether state changes are also printed on stderr (foreground).
+    pub(crate) console: Arc<AtomicBool>,
 }
 
 impl Backend {
@@ -365,18 +383,24 @@ pub(crate) struct Runtime {
     pub(crate) nbthread: usize,
     /// What the configuration asks that the engine does not do.
     pub(crate) warnings: Vec<String>,
+    /// `spread-checks` percent.
+    pub(crate) spread_checks: u32,
+    /// Whether server state changes are printed on stderr.
+    pub(crate) console: Arc<AtomicBool>,
 }
 
 impl Runtime {
     /// Compiles `config`.
     pub(crate) fn build(config: &Config) -> Result<Runtime, BuildError> {
+        let logs = GlobalLogs::build(config)?;
+        // HAProxy prints state changes on stderr unless it runs as a daemon.
+        let console = Arc::new(AtomicBool::new(config.global.daemon.is_none()));
         let mut backends = Vec::new();
         let mut index = HashMap::new();
         for p in config.backends() {
             index.insert(p.name.value.clone(), backends.len());
-            backends.push(Arc::new(build_backend(p)?));
+            backends.push(Arc::new(build_backend(p, &logs, &console)?));
         }
-        let logs = GlobalLogs::build(config)?;
         let mut frontends = Vec::new();
         for p in config.frontends() {
             frontends.push(Arc::new(build_frontend(&logs, p, &index, &backends)?));
@@ -396,6 +420,8 @@ impl Runtime {
             counters: Arc::new(Counters::default()),
             nbthread,
             warnings: warnings(config),
+            spread_checks: spread_checks(config),
+            console,
         })
     }
 }
@@ -419,9 +445,10 @@ fn warnings(config: &Config) -> Vec<String> {
             ));
         }
         for s in &p.servers {
-            if p.server_options(&s.value).check == Some(true) {
+            let o = p.server_options(&s.value);
+            if let Some((k, _)) = o.other.iter().find(|(k, _)| k == "agent-check") {
                 out.push(format!(
-                    "{}: server '{name}/{}': health checks are not run; the server is taken as up",
+                    "{}: server '{name}/{}': '{k}' is not run; only the health check decides",
                     s.span, s.value.name
                 ));
             }
@@ -593,7 +620,22 @@ fn hash_type(p: &Proxy) -> HashType {
     p.hash_type.as_ref().map(|h| h.value).unwrap_or_default()
 }
 
-fn build_backend(p: &Proxy) -> Result<Backend, BuildError> {
+/// `spread-checks N` from the global section (0 to 50 percent).
+fn spread_checks(config: &Config) -> u32 {
+    config
+        .global
+        .ignored
+        .iter()
+        .find(|w| w.value.first().is_some_and(|k| k == "spread-checks"))
+        .and_then(|w| w.value.get(1)?.parse::<u32>().ok())
+        .map_or(0, |n| n.min(50))
+}
+
+fn build_backend(
+    p: &Proxy,
+    logs: &GlobalLogs,
+    console: &Arc<AtomicBool>,
+) -> Result<Backend, BuildError> {
     let mode = p.effective_mode();
     let (algo, hash_header) = algorithm(p)?;
     let config = BalancerConfig::new(algo)
@@ -602,6 +644,7 @@ fn build_backend(p: &Proxy) -> Result<Backend, BuildError> {
     let mut servers = Vec::new();
     let mut specs = Vec::new();
     let mut by_id = HashMap::new();
+    let check_kind = Arc::new(super::check::backend_kind(p)?);
     for (n, s) in p.servers.iter().enumerate() {
         let o = p.server_options(&s.value);
         let id = ServerId(u32::try_from(n + 1).unwrap_or(u32::MAX));
@@ -631,8 +674,11 @@ fn build_backend(p: &Proxy) -> Result<Backend, BuildError> {
         } else {
             ServerState::Up
         };
+        let check =
+            super::check::server_conf(p, &o, &s.span, &check_kind, ip, s.value.address.port)?;
+        let weight = o.weight.unwrap_or(1);
         let mut spec = ServerSpec::new(id.0)
-            .weight(o.weight.unwrap_or(1))
+            .weight(weight)
             .maxconn(maxconn)
             .state(state);
         if o.backup == Some(true) {
@@ -648,6 +694,13 @@ fn build_backend(p: &Proxy) -> Result<Backend, BuildError> {
             queued: AtomicU32::new(0),
             counters: Arc::new(Counters::default()),
             idle: Mutex::new(Vec::new()),
+            id,
+            backup: o.backup == Some(true),
+            initial_weight: weight,
+            maxqueue: o.maxqueue.unwrap_or(0),
+            slowstart: o.slowstart.filter(|d| !d.is_zero()),
+            rt: super::servers::ServerRt::new(o.disabled == Some(true), weight, check.as_ref()),
+            check,
         });
     }
     let balancer = Balancer::new(config, specs).map_err(|source| BuildError::Balance {
@@ -700,6 +753,8 @@ fn build_backend(p: &Proxy) -> Result<Backend, BuildError> {
         },
         hash_header,
         counters: Arc::new(Counters::default()),
+        logger: Logger::build(logs, p)?,
+        console: Arc::clone(console),
     })
 }
 

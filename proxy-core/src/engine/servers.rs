@@ -1,0 +1,812 @@
+//! Run-time state of servers and the API to read and change it.
+//!
+//! A server's state is its administrative state ([`AdminState`]: ready,
+//! drain, maintenance), set by the configuration (`disabled`) and at run time
+//! through [`ServerRef`], and its health as checks see it (up or down, with
+//! HAProxy's `rise`/`fall` counter). Together with the user weight and the
+//! `slowstart` ramp they decide what the backend's balancer is told. Every
+//! change goes through this module, which updates the balancer, wakes the
+//! requests queued on the server when it leaves, and logs the transition in
+//! HAProxy 2.6's words to the backend's log targets (and on stderr when the
+//! process runs in the foreground, as HAProxy does).
+//!
+//! Lock order: a backend's balancer, then a server's state. Log lines are
+//! emitted after both are released.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use proxy_balance::{Balancer, ServerState};
+use tokio::sync::Notify;
+
+use super::check::{CheckConf, CheckStatus};
+use super::model::{Backend, Runtime, Server, lock};
+
+/// Syslog severities of HAProxy's state lines.
+const LOG_EMERG: u8 = 0;
+const LOG_ALERT: u8 = 1;
+const LOG_NOTICE: u8 = 5;
+
+/// A server's administrative state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AdminState {
+    /// Takes traffic when healthy (`set server B/S state ready`).
+    Ready,
+    /// Takes no new traffic; sessions in progress finish
+    /// (`set server B/S state drain`).
+    Drain,
+    /// Out of service (`set server B/S state maint`, or `disabled` in the
+    /// configuration); health checks pause.
+    Maint,
+}
+
+impl AdminState {
+    /// The word the runtime API uses (`ready`, `drain`, `maint`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            AdminState::Ready => "ready",
+            AdminState::Drain => "drain",
+            AdminState::Maint => "maint",
+        }
+    }
+}
+
+/// Errors from the server-state API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerStateError {
+    /// A weight outside 0-256, or not 0 or the initial weight for a
+    /// static algorithm.
+    #[error("{server}: {source}")]
+    Weight {
+        /// `backend/server`.
+        server: String,
+        /// What the balancer said.
+        source: proxy_balance::BalanceError,
+    },
+    /// Health checks cannot be enabled on a server without `check`.
+    #[error("{0}: the server has no health check configured")]
+    NoCheck(String),
+}
+
+/// A snapshot of a server's state, for statistics and `show servers state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerStatus {
+    /// Administrative state.
+    pub admin: AdminState,
+    /// Whether health checks (or their absence) say the server is up.
+    pub up: bool,
+    /// Whether the balancer may give it new traffic now.
+    pub usable: bool,
+    /// A backup server.
+    pub backup: bool,
+    /// Weight set by the configuration or `set server weight`.
+    pub weight: u32,
+    /// Weight from the configuration.
+    pub initial_weight: u32,
+    /// Weight the balancer uses now (lower during `slowstart`, 0 when not
+    /// usable).
+    pub effective_weight: u32,
+    /// Whether health checks are configured.
+    pub check_configured: bool,
+    /// Whether health checks run (configured and not disabled at run time).
+    pub check_enabled: bool,
+    /// HAProxy's health counter: 0 to `rise + fall - 1`, up from `rise`.
+    pub check_health: u32,
+    /// `rise` and `fall`.
+    pub check_rise_fall: (u32, u32),
+    /// The last completed check.
+    pub last_check: Option<CheckStatus>,
+    /// Time since the last state change.
+    pub since_change: Duration,
+    /// Sessions in progress on the server.
+    pub current_sessions: u32,
+    /// Sessions since start.
+    pub total_sessions: u64,
+    /// Requests waiting in the server's own queue.
+    pub queued: u32,
+    /// Checks that failed since start.
+    pub failed_checks: u64,
+    /// Transitions from up to down since start.
+    pub down_transitions: u64,
+}
+
+/// Mutable state of one server, behind [`ServerRt::inner`].
+#[derive(Debug)]
+struct Inner {
+    admin: AdminState,
+    up: bool,
+    health: u32,
+    check_enabled: bool,
+    last_check: Option<CheckStatus>,
+    uweight: u32,
+    last_change: Instant,
+    /// Set while `slowstart` ramps the weight up after a return.
+    warming_since: Option<Instant>,
+    failed_checks: u64,
+    down_transitions: u64,
+}
+
+/// A server's run-time state and what depends on it.
+#[derive(Debug)]
+pub(crate) struct ServerRt {
+    inner: Mutex<Inner>,
+    /// Wakes the requests queued on this server when it goes down or into
+    /// maintenance, so they can be redispatched.
+    pub(crate) evicted: Notify,
+    /// Wakes the server's check task when checks are re-enabled or the
+    /// server leaves maintenance, so it checks at once.
+    pub(crate) recheck: Notify,
+}
+
+impl ServerRt {
+    /// The state at start: ready (or maint for `disabled`), up, with the
+    /// check counter at `rise` (so the first failure takes it down, as in
+    /// HAProxy).
+    pub(crate) fn new(disabled: bool, weight: u32, check: Option<&CheckConf>) -> ServerRt {
+        ServerRt {
+            inner: Mutex::new(Inner {
+                admin: if disabled {
+                    AdminState::Maint
+                } else {
+                    AdminState::Ready
+                },
+                up: true,
+                health: check.map_or(0, |c| c.rise),
+                check_enabled: check.is_some(),
+                last_check: None,
+                uweight: weight,
+                last_change: Instant::now(),
+                warming_since: None,
+                failed_checks: 0,
+                down_transitions: 0,
+            }),
+            evicted: Notify::new(),
+            recheck: Notify::new(),
+        }
+    }
+
+    /// Whether checks should run now (enabled and not in maintenance).
+    pub(crate) fn checks_active(&self) -> bool {
+        let i = lock(&self.inner);
+        i.check_enabled && i.admin != AdminState::Maint
+    }
+
+    /// Whether the server is down for checks, to pick `downinter`, and the
+    /// health counter, to pick `fastinter`.
+    pub(crate) fn health(&self) -> (bool, u32) {
+        let i = lock(&self.inner);
+        (i.up, i.health)
+    }
+}
+
+/// The balancer state for a server's admin state and health.
+fn balancer_state(i: &Inner) -> ServerState {
+    match (i.admin, i.up) {
+        (AdminState::Maint, _) => ServerState::Maint,
+        (_, false) => ServerState::Down,
+        (AdminState::Drain, true) => ServerState::Drain,
+        (AdminState::Ready, true) => ServerState::Up,
+    }
+}
+
+/// The weight the balancer should use: the user weight, ramped by
+/// `slowstart` after a return (never below 1 while ramping, as in HAProxy).
+fn effective_weight(i: &Inner, slowstart: Option<Duration>, now: Instant) -> u32 {
+    let (Some(since), Some(ramp)) = (i.warming_since, slowstart) else {
+        return i.uweight;
+    };
+    let elapsed = now.saturating_duration_since(since);
+    if elapsed >= ramp || ramp.is_zero() {
+        return i.uweight;
+    }
+    let num = u128::from(i.uweight) * elapsed.as_millis();
+    let w = num.div_ceil(ramp.as_millis().max(1));
+    u32::try_from(w)
+        .unwrap_or(i.uweight)
+        .clamp(1, i.uweight.max(1))
+}
+
+/// Pushes a server's state and weight into the balancer. Static algorithms
+/// refuse intermediate weights; the ramp is then skipped, as HAProxy does.
+fn sync_balancer(bal: &mut Balancer, s: &Server, i: &Inner, now: Instant) {
+    let _ = bal.set_state(s.id, balancer_state(i));
+    let w = effective_weight(i, s.slowstart, now);
+    if bal.set_weight(s.id, w).is_err() {
+        let _ = bal.set_weight(s.id, i.uweight);
+    }
+}
+
+/// Usable active and backup servers, as HAProxy counts them in its lines.
+fn counts(be: &Backend, bal: &Balancer) -> (usize, usize) {
+    let mut act = 0;
+    let mut bck = 0;
+    for s in &be.servers {
+        if bal.is_usable(s.id).unwrap_or(false) {
+            if s.backup {
+                bck += 1;
+            } else {
+                act += 1;
+            }
+        }
+    }
+    (act, bck)
+}
+
+/// A line to log once the locks are released.
+struct Line {
+    level: u8,
+    text: String,
+}
+
+/// Emits state lines to the backend's log targets, and on stderr when the
+/// process runs in the foreground.
+fn emit(be: &Backend, lines: &[Line]) {
+    for l in lines {
+        be.logger.emit_at(l.level, &l.text);
+        if be.console.load(Ordering::Relaxed) {
+            let (tag, text) = if l.level == LOG_EMERG {
+                // HAProxy quotes the name on stderr only.
+                (
+                    "[ALERT]",
+                    format!("backend '{}' has no server available!", be.name),
+                )
+            } else {
+                ("[WARNING]", l.text.clone())
+            };
+            eprintln!("{tag:<10} ({}) : {text}", std::process::id());
+        }
+    }
+}
+
+/// What a change did to the queues, for the line's tail.
+struct Moved {
+    requeued: u32,
+    remaining: u32,
+}
+
+/// Whether requests queued on a server that leaves are sent elsewhere:
+/// always for maintenance, with `option redispatch` for a failure.
+fn redistributes(be: &Backend, maint: bool) -> bool {
+    maint || be.redispatch.is_some()
+}
+
+fn leave_tail(s: &Server, act: usize, bck: usize, moved: &Moved) -> String {
+    let mut t = format!(". {act} active and {bck} backup servers left.");
+    if act == 0 && bck > 0 {
+        t.push_str(" Running on backup.");
+    }
+    t.push_str(&format!(
+        " {} sessions active, {} requeued, {} remaining in queue.",
+        s.counters.current(),
+        moved.requeued,
+        moved.remaining
+    ));
+    t
+}
+
+fn online_tail(be: &Backend, s: &Server, act: usize, bck: usize) -> String {
+    let mut t = format!(". {act} active and {bck} backup servers online.");
+    if act == 0 && bck > 0 {
+        t.push_str(" Running on backup.");
+    }
+    // Requests waiting in the backend queue are handed to the server that
+    // returns, up to its free slots.
+    let waiting = be.queued.load(Ordering::Relaxed);
+    let grabbed = match &s.slots {
+        Some(sem) => waiting.min(u32::try_from(sem.available_permits()).unwrap_or(u32::MAX)),
+        None => waiting,
+    };
+    t.push_str(&format!(
+        " {grabbed} sessions requeued, {} total in queue.",
+        s.queued.load(Ordering::Relaxed)
+    ));
+    t
+}
+
+/// The "check duration" and reason part of a check line.
+fn check_reason(st: &CheckStatus) -> String {
+    let mut r = format!("reason: {}", st.code.reason());
+    if let Some(code) = st.http_code {
+        r.push_str(&format!(", code: {code}"));
+    }
+    if let Some(info) = &st.info {
+        r.push_str(&format!(", info: \"{info}\""));
+    }
+    r.push_str(&format!(", check duration: {}ms", st.duration.as_millis()));
+    r
+}
+
+/// Records a check result: moves HAProxy's health counter and, when it
+/// crosses `rise` or reaches 0, marks the server up or down and logs it.
+pub(crate) fn record_check(be: &Arc<Backend>, index: usize, st: CheckStatus) {
+    let Some(s) = be.servers.get(index) else {
+        return;
+    };
+    let Some(conf) = &s.check else {
+        return;
+    };
+    let (rise, fall) = (conf.rise.max(1), conf.fall.max(1));
+    let max = rise + fall - 1;
+    let now = Instant::now();
+    let mut lines = Vec::new();
+    let mut evict = false;
+    let mut woke = false;
+    {
+        let mut bal = lock(&be.balancer);
+        let before = counts(be, &bal);
+        let mut i = lock(&s.rt.inner);
+        if !i.check_enabled || i.admin == AdminState::Maint {
+            return;
+        }
+        let passed = st.code.passed();
+        i.last_check = Some(st.clone());
+        if passed {
+            if i.health < max {
+                i.health += 1;
+                if i.health >= rise {
+                    i.health = max;
+                }
+            }
+        } else if i.health > 0 {
+            i.failed_checks += 1;
+            i.health -= 1;
+            if i.health < rise {
+                i.health = 0;
+            }
+        }
+        if !i.up && i.health >= rise {
+            i.up = true;
+            i.last_change = now;
+            i.warming_since = s.slowstart.map(|_| now);
+            sync_balancer(&mut bal, s, &i, now);
+            let (act, bck) = counts(be, &bal);
+            lines.push(Line {
+                level: LOG_NOTICE,
+                text: format!(
+                    "Server {}/{} is UP, {}{}",
+                    be.name,
+                    s.name,
+                    check_reason(&st),
+                    online_tail(be, s, act, bck)
+                ),
+            });
+            woke = true;
+        } else if i.up && i.health == 0 {
+            i.up = false;
+            i.last_change = now;
+            i.warming_since = None;
+            i.down_transitions += 1;
+            sync_balancer(&mut bal, s, &i, now);
+            let (act, bck) = counts(be, &bal);
+            let queued = s.queued.load(Ordering::Relaxed);
+            let moved = if redistributes(be, false) {
+                Moved {
+                    requeued: queued,
+                    remaining: 0,
+                }
+            } else {
+                Moved {
+                    requeued: 0,
+                    remaining: queued,
+                }
+            };
+            evict = redistributes(be, false);
+            lines.push(Line {
+                level: LOG_ALERT,
+                text: format!(
+                    "Server {}/{} is DOWN, {}{}",
+                    be.name,
+                    s.name,
+                    check_reason(&st),
+                    leave_tail(s, act, bck, &moved)
+                ),
+            });
+            if before.0 + before.1 > 0 && act + bck == 0 {
+                lines.push(no_server(be));
+            }
+        }
+    }
+    emit(be, &lines);
+    if evict {
+        s.rt.evicted.notify_waiters();
+    }
+    if woke {
+        be.queue.notify_waiters();
+    }
+}
+
+fn no_server(be: &Backend) -> Line {
+    Line {
+        level: LOG_EMERG,
+        text: format!("backend {} has no server available!", be.name),
+    }
+}
+
+/// Sets a server's administrative state and logs the change as HAProxy does.
+fn set_admin(be: &Arc<Backend>, index: usize, admin: AdminState) {
+    let Some(s) = be.servers.get(index) else {
+        return;
+    };
+    let now = Instant::now();
+    let mut lines = Vec::new();
+    let mut evict = false;
+    let mut woke = false;
+    let mut recheck = false;
+    {
+        let mut bal = lock(&be.balancer);
+        let before = counts(be, &bal);
+        let mut i = lock(&s.rt.inner);
+        let old = i.admin;
+        if old == admin {
+            return;
+        }
+        i.admin = admin;
+        i.last_change = now;
+        if old == AdminState::Maint {
+            // Leaving maintenance: up at once, but one failed check takes
+            // it down again; checks resume now.
+            if let Some(c) = &s.check {
+                if i.check_enabled {
+                    i.health = c.rise;
+                    recheck = true;
+                }
+            }
+            i.up = true;
+            i.warming_since = s.slowstart.map(|_| now);
+        }
+        sync_balancer(&mut bal, s, &i, now);
+        let (act, bck) = counts(be, &bal);
+        let name = format!("{}/{}", be.name, s.name);
+        match (old, admin) {
+            (_, AdminState::Maint) => {
+                let queued = s.queued.load(Ordering::Relaxed);
+                evict = true;
+                lines.push(Line {
+                    level: LOG_ALERT,
+                    text: format!(
+                        "Server {name} is going DOWN for maintenance{}",
+                        leave_tail(
+                            s,
+                            act,
+                            bck,
+                            &Moved {
+                                requeued: queued,
+                                remaining: 0
+                            }
+                        )
+                    ),
+                });
+            }
+            (AdminState::Maint, _) => {
+                woke = true;
+                let what = if admin == AdminState::Drain {
+                    "DRAIN"
+                } else {
+                    "READY"
+                };
+                lines.push(Line {
+                    level: LOG_NOTICE,
+                    text: format!("Server {name} is UP/{what} (leaving forced maintenance)."),
+                });
+            }
+            (_, AdminState::Drain) => {
+                let mut t = format!("Server {name} enters drain state");
+                t.push_str(&online_tail(be, s, act, bck));
+                lines.push(Line {
+                    level: LOG_NOTICE,
+                    text: t,
+                });
+            }
+            (AdminState::Drain, AdminState::Ready) => {
+                woke = true;
+                lines.push(Line {
+                    level: LOG_NOTICE,
+                    text: format!("Server {name} is UP (leaving forced drain)."),
+                });
+            }
+            _ => {}
+        }
+        if before.0 + before.1 > 0 && act + bck == 0 {
+            lines.push(no_server(be));
+        }
+    }
+    emit(be, &lines);
+    if evict {
+        s.rt.evicted.notify_waiters();
+    }
+    if woke {
+        be.queue.notify_waiters();
+    }
+    if recheck {
+        s.rt.recheck.notify_one();
+    }
+}
+
+/// Advances every `slowstart` ramp in the backend; true while one is still
+/// ramping.
+pub(crate) fn warm_up(be: &Backend) -> bool {
+    let now = Instant::now();
+    let mut any = false;
+    let mut bal = lock(&be.balancer);
+    for s in &be.servers {
+        let mut i = lock(&s.rt.inner);
+        if let (Some(since), Some(ramp)) = (i.warming_since, s.slowstart) {
+            if now.saturating_duration_since(since) >= ramp {
+                i.warming_since = None;
+            } else {
+                any = true;
+            }
+            sync_balancer(&mut bal, s, &i, now);
+        }
+    }
+    any
+}
+
+/// A handle on a running (or built) engine's servers, for the statistics
+/// page and the runtime API. Cheap to clone; every method takes effect at
+/// once on the live engine.
+#[derive(Debug, Clone)]
+pub struct EngineHandle {
+    rt: Arc<Runtime>,
+}
+
+impl EngineHandle {
+    pub(crate) fn new(rt: Arc<Runtime>) -> EngineHandle {
+        EngineHandle { rt }
+    }
+
+    /// The server `server` of backend `backend`.
+    pub fn server(&self, backend: &str, server: &str) -> Option<ServerRef> {
+        let be = self.rt.backends.iter().find(|b| b.name == backend)?;
+        let index = be.servers.iter().position(|s| s.name == server)?;
+        Some(ServerRef {
+            be: Arc::clone(be),
+            index,
+        })
+    }
+
+    /// Every server, backends and servers in declaration order.
+    pub fn servers(&self) -> Vec<ServerRef> {
+        self.rt
+            .backends
+            .iter()
+            .flat_map(|be| {
+                (0..be.servers.len()).map(|index| ServerRef {
+                    be: Arc::clone(be),
+                    index,
+                })
+            })
+            .collect()
+    }
+
+    /// Backend names in declaration order.
+    pub fn backends(&self) -> Vec<String> {
+        self.rt.backends.iter().map(|b| b.name.clone()).collect()
+    }
+
+    /// Requests waiting in backend `backend`'s own queue (not counting the
+    /// servers' queues).
+    pub fn backend_queued(&self, backend: &str) -> Option<u32> {
+        let be = self.rt.backends.iter().find(|b| b.name == backend)?;
+        Some(be.queued.load(Ordering::Relaxed))
+    }
+}
+
+/// One server of a live engine.
+#[derive(Debug, Clone)]
+pub struct ServerRef {
+    be: Arc<Backend>,
+    index: usize,
+}
+
+impl ServerRef {
+    fn srv(&self) -> Option<&Server> {
+        self.be.servers.get(self.index)
+    }
+
+    /// The backend's name.
+    pub fn backend(&self) -> &str {
+        &self.be.name
+    }
+
+    /// The server's name.
+    pub fn name(&self) -> &str {
+        self.srv().map_or("", |s| s.name.as_str())
+    }
+
+    /// The server's numeric id (its 1-based rank in the backend).
+    pub fn id(&self) -> u32 {
+        self.srv().map_or(0, |s| s.id.0)
+    }
+
+    /// The address traffic goes to (the port is 0 when it follows the
+    /// client's destination port).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.srv().map_or_else(
+            || std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            |s| s.addr(std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+        )
+    }
+
+    /// Sets the administrative state (`set server B/S state ...`), logging
+    /// the change as HAProxy does. Setting the current state does nothing.
+    pub fn set_admin_state(&self, state: AdminState) {
+        set_admin(&self.be, self.index, state);
+    }
+
+    /// Sets the weight (`set server B/S weight N`), 0 to 256; static
+    /// algorithms accept only 0 or the initial weight.
+    pub fn set_weight(&self, weight: u32) -> Result<(), ServerStateError> {
+        let Some(s) = self.srv() else {
+            return Ok(());
+        };
+        let err = |source| ServerStateError::Weight {
+            server: format!("{}/{}", self.be.name, s.name),
+            source,
+        };
+        let now = Instant::now();
+        {
+            let mut bal = lock(&self.be.balancer);
+            let mut i = lock(&s.rt.inner);
+            let old = i.uweight;
+            i.uweight = weight;
+            let w = effective_weight(&i, s.slowstart, now);
+            if let Err(e) = bal.set_weight(s.id, w) {
+                i.uweight = old;
+                return Err(err(e));
+            }
+        }
+        self.be.queue.notify_waiters();
+        Ok(())
+    }
+
+    /// Enables or disables health checks (`enable health` / `disable
+    /// health`). A server whose checks are disabled is taken as up.
+    pub fn set_health_checks(&self, enabled: bool) -> Result<(), ServerStateError> {
+        let Some(s) = self.srv() else {
+            return Ok(());
+        };
+        let Some(conf) = &s.check else {
+            return Err(ServerStateError::NoCheck(format!(
+                "{}/{}",
+                self.be.name, s.name
+            )));
+        };
+        let now = Instant::now();
+        {
+            let mut bal = lock(&self.be.balancer);
+            let mut i = lock(&s.rt.inner);
+            if i.check_enabled == enabled {
+                return Ok(());
+            }
+            i.check_enabled = enabled;
+            if !enabled && !i.up {
+                i.up = true;
+                i.last_change = now;
+            }
+            i.health = if i.up { conf.rise } else { 0 };
+            sync_balancer(&mut bal, s, &i, now);
+        }
+        if enabled {
+            s.rt.recheck.notify_one();
+        } else {
+            self.be.queue.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// The last completed health check, if any.
+    pub fn check_status(&self) -> Option<CheckStatus> {
+        self.srv()
+            .and_then(|s| lock(&s.rt.inner).last_check.clone())
+    }
+
+    /// A snapshot of the whole state.
+    pub fn status(&self) -> ServerStatus {
+        let now = Instant::now();
+        let Some(s) = self.srv() else {
+            return ServerStatus {
+                admin: AdminState::Maint,
+                up: false,
+                usable: false,
+                backup: false,
+                weight: 0,
+                initial_weight: 0,
+                effective_weight: 0,
+                check_configured: false,
+                check_enabled: false,
+                check_health: 0,
+                check_rise_fall: (0, 0),
+                last_check: None,
+                since_change: Duration::ZERO,
+                current_sessions: 0,
+                total_sessions: 0,
+                queued: 0,
+                failed_checks: 0,
+                down_transitions: 0,
+            };
+        };
+        let bal = lock(&self.be.balancer);
+        let usable = bal.is_usable(s.id).unwrap_or(false);
+        let i = lock(&s.rt.inner);
+        ServerStatus {
+            admin: i.admin,
+            up: i.up,
+            usable,
+            backup: s.backup,
+            weight: i.uweight,
+            initial_weight: s.initial_weight,
+            effective_weight: if usable {
+                effective_weight(&i, s.slowstart, now)
+            } else {
+                0
+            },
+            check_configured: s.check.is_some(),
+            check_enabled: i.check_enabled,
+            check_health: i.health,
+            check_rise_fall: s.check.as_ref().map_or((0, 0), |c| (c.rise, c.fall)),
+            last_check: i.last_check.clone(),
+            since_change: now.saturating_duration_since(i.last_change),
+            current_sessions: s.counters.current(),
+            total_sessions: s.counters.total.load(Ordering::Relaxed),
+            queued: s.queued.load(Ordering::Relaxed),
+            failed_checks: i.failed_checks,
+            down_transitions: i.down_transitions,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inner(uweight: u32, since: Option<Instant>) -> Inner {
+        Inner {
+            admin: AdminState::Ready,
+            up: true,
+            health: 2,
+            check_enabled: true,
+            last_check: None,
+            uweight,
+            last_change: Instant::now(),
+            warming_since: since,
+            failed_checks: 0,
+            down_transitions: 0,
+        }
+    }
+
+    #[test]
+    fn slowstart_ramps_from_one_to_the_full_weight() {
+        let t0 = Instant::now();
+        let ramp = Some(Duration::from_secs(10));
+        let i = inner(100, Some(t0));
+        assert_eq!(effective_weight(&i, ramp, t0), 1);
+        assert_eq!(effective_weight(&i, ramp, t0 + Duration::from_secs(5)), 50);
+        assert_eq!(
+            effective_weight(&i, ramp, t0 + Duration::from_secs(10)),
+            100
+        );
+        assert_eq!(
+            effective_weight(&i, ramp, t0 + Duration::from_secs(60)),
+            100
+        );
+        assert_eq!(effective_weight(&i, None, t0), 100);
+        assert_eq!(effective_weight(&inner(100, None), ramp, t0), 100);
+    }
+
+    #[test]
+    fn balancer_state_follows_admin_then_health() {
+        let mut i = inner(1, None);
+        assert_eq!(balancer_state(&i), ServerState::Up);
+        i.admin = AdminState::Drain;
+        assert_eq!(balancer_state(&i), ServerState::Drain);
+        i.up = false;
+        assert_eq!(balancer_state(&i), ServerState::Down);
+        i.admin = AdminState::Maint;
+        assert_eq!(balancer_state(&i), ServerState::Maint);
+    }
+}
