@@ -173,6 +173,7 @@ pub async fn run(opts: Options, log: Arc<Logger>) -> Result<Exit, Error> {
 }
 
 fn load_config(opts: &Options, log: &Logger) -> Result<Config, Error> {
+    log.info(&format!("Configuration file {}", opts.config.display()));
     match vrrp_config::load(&opts.config) {
         Ok(loaded) => {
             for w in &loaded.warnings {
