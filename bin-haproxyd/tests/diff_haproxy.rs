@@ -23,12 +23,26 @@ use util::{Proxy, TempDir, free_port, local, workspace};
 
 /// Differences from HAProxy that are known, as (case name, reason). The test
 /// fails when one of them disappears too, so the list stays true.
-const KNOWN: &[(&str, &str)] = &[(
-    "a second defaults section starts afresh",
-    "proxy-config: an unnamed defaults section inherits the settings of the \
-     previous one, so `option http-server-close` leaks into later proxies; \
-     HAProxy starts each unnamed defaults section from scratch",
-)];
+const KNOWN: &[(&str, &str)] = &[
+    (
+        "a second defaults section starts afresh",
+        "proxy-config: an unnamed defaults section inherits the settings of the \
+         previous one, so `option http-server-close` leaks into later proxies; \
+         HAProxy starts each unnamed defaults section from scratch",
+    ),
+    (
+        "400: bad chunk size",
+        "proxy-core forwards the request head before it decodes the body, then \
+         drops both connections on the bad chunk size; HAProxy, which finds the \
+         error in the data it already holds, answers 400 and forwards nothing",
+    ),
+    (
+        "rules: replace-header and set-path",
+        "proxy-core's replace-header moves the rewritten field after the others \
+         (the order among fields of the same name is kept); HAProxy rewrites it \
+         in place",
+    ),
+];
 
 /// One request as a recording backend received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,8 +355,43 @@ fn cases() -> Vec<Case> {
         ("rules: redirect location", "/old"),
         ("rules: redirect prefix", "/pfx/a?b=c"),
         ("rules: redirect scheme", "/sch"),
+        ("rules: replace-header and set-path", "/rewrite/me"),
     ] {
         cases.push(get(name, "rules", path, "X-Del: gone\r\nX-Add: zero\r\n"));
+    }
+    // Malformed requests, through a keep-alive frontend: answered by the
+    // proxy and never forwarded.
+    for (name, request) in [
+        (
+            "400: differing content-lengths",
+            "POST / HTTP/1.1\r\nHost: diff.test\r\nContent-Length: 3\r\n\
+             Content-Length: 4\r\n\r\nabcd",
+        ),
+        (
+            "400: bad chunk size",
+            "POST / HTTP/1.1\r\nHost: diff.test\r\nTransfer-Encoding: chunked\r\n\r\n\
+             zz\r\nhello\r\n0\r\n\r\n",
+        ),
+        (
+            "400: space in the URI",
+            "GET /a b/c HTTP/1.1\r\nHost: diff.test\r\n\r\n",
+        ),
+        (
+            "501: unknown transfer-encoding",
+            "POST / HTTP/1.1\r\nHost: diff.test\r\nTransfer-Encoding: gzip\r\n\r\n",
+        ),
+        (
+            "keep-alive with a body then a second request",
+            "POST /a HTTP/1.1\r\nHost: diff.test\r\nContent-Length: 2\r\n\r\nhi\
+             GET /b HTTP/1.1\r\nHost: diff.test\r\n\r\n",
+        ),
+    ] {
+        cases.push(Case {
+            name,
+            frontend: "keepalive",
+            request: request.to_owned(),
+            responses: if name.starts_with("keep-alive") { 2 } else { 1 },
+        });
     }
     cases.push(get("no server answers: 503", "dead", "/", ""));
     cases.push(get(
@@ -393,6 +442,8 @@ frontend rules
     http-request set-header X-Set yes
     http-request add-header X-Add one
     http-request del-header X-Del
+    http-request replace-header X-Add (.*) \\1-replaced if { path_beg /rewrite }
+    http-request set-path /rewritten if { path_beg /rewrite }
     default_backend b1
 
 frontend dead
