@@ -656,3 +656,89 @@ async fn maxqueue_refuses_beyond_the_server_queue() {
     assert!(refused >= 1 && served >= 3, "{codes:?}");
     proxy.stop().await;
 }
+
+/// Kills a child process when dropped, so a failing test leaves nothing behind.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_transitions_as_real_haproxy_on_the_same_config() {
+    if std::process::Command::new("haproxy")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no haproxy on PATH to compare with");
+        return;
+    }
+    let mut ours = Syslog::new().await;
+    let mut theirs = Syslog::new().await;
+    let mut s1 = Srv::new("s1", Duration::ZERO).await;
+    let mut s2 = Srv::new("s2", Duration::ZERO).await;
+    let cfg = |log: SocketAddr, port: u16| {
+        format!(
+            "global\n    log {log} local0\n\
+             defaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n\
+             backend be\n    option httpchk GET /\n    server s1 {} check inter 100ms rise 2 fall 3\n    server s2 {} check inter 100ms rise 1 fall 2\n",
+            s1.addr, s2.addr
+        )
+    };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = std::env::temp_dir().join(format!("engine-checks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("haproxy.cfg");
+    std::fs::write(&file, cfg(theirs.addr, port)).unwrap();
+    let _haproxy = Child(
+        std::process::Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let proxy = Proxy::start(&cfg(ours.addr, 80)).await;
+    // Let both run their first checks against healthy servers.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    s1.kill().await;
+    for log in [&mut ours, &mut theirs] {
+        log.wait_for("Server be/s1 is DOWN").await;
+    }
+    s1.restart().await;
+    for log in [&mut ours, &mut theirs] {
+        log.wait_for("Server be/s1 is UP").await;
+    }
+    s1.kill().await;
+    s2.kill().await;
+    for log in [&mut ours, &mut theirs] {
+        log.wait_for("has no server available").await;
+    }
+    s2.restart().await;
+    for log in [&mut ours, &mut theirs] {
+        log.wait_for("Server be/s2 is UP").await;
+    }
+    let norm = |seen: &[(u8, String)]| {
+        let mut v: Vec<(u8, String)> = seen.iter().map(|(s, l)| (*s, mask(l))).collect();
+        // The two servers killed together may be noticed in either order.
+        if let Some(w) = v.get_mut(2..4) {
+            w.sort();
+        }
+        v
+    };
+    assert_eq!(norm(&ours.seen), norm(&theirs.seen));
+    assert_eq!(ours.seen.len(), 6, "{:#?}", ours.seen);
+    let _ = std::fs::remove_dir_all(&dir);
+    proxy.stop().await;
+}
