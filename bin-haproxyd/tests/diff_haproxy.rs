@@ -25,12 +25,6 @@ use util::{Proxy, TempDir, free_port, local, workspace};
 /// fails when one of them disappears too, so the list stays true.
 const KNOWN: &[(&str, &str)] = &[
     (
-        "a second defaults section starts afresh",
-        "proxy-config: an unnamed defaults section inherits the settings of the \
-         previous one, so `option http-server-close` leaks into later proxies; \
-         HAProxy starts each unnamed defaults section from scratch",
-    ),
-    (
         "400: bad chunk size",
         "proxy-core forwards the request head before it decodes the body, then \
          drops both connections on the bad chunk size; HAProxy, which finds the \

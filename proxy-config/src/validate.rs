@@ -1458,7 +1458,13 @@ impl Builder {
                 ),
             ));
         }
-        let mut defaults = self.last_defaults;
+        // A new `defaults` section starts from HAProxy's built-in settings,
+        // not from the previous one, unless it names one with `from`.
+        let mut defaults = if pkind == ProxyKind::Defaults {
+            None
+        } else {
+            self.last_defaults
+        };
         match rest {
             [] => {}
             [f, d] if f.text == "from" => {
