@@ -43,6 +43,9 @@ pub(crate) fn run(
         );
     }
     let engine = Engine::build(&config).map_err(|err| format!("config : {err}"))?;
+    // Server state changes go to stderr in the foreground, as HAProxy's do;
+    // not with -q, and not in the background, whose stderr is /dev/null.
+    engine.set_console_notices(!flags.quiet && !daemon::is_child());
     for warning in engine.warnings() {
         console.push(Tag::Warning, &format!("config : {warning}"));
     }
