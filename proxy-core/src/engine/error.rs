@@ -82,4 +82,12 @@ pub enum EngineError {
     /// Bound listeners do not belong to this engine.
     #[error("listener set was bound for a different configuration")]
     ForeignListeners,
+    /// A `stats socket` could not be bound.
+    #[error("{at}: cannot bind the stats socket: {source}")]
+    Cli {
+        /// Where the `stats socket` line is.
+        at: String,
+        /// The system error.
+        source: io::Error,
+    },
 }

@@ -115,6 +115,8 @@ enum Verdict {
     Continue,
     /// Answer the client with these bytes instead (status for the log).
     Reply(u16, Bytes),
+    /// Answer with the Prometheus exporter's page.
+    Prometheus,
 }
 
 fn reason(status: u16) -> &'static str {
@@ -319,6 +321,7 @@ fn run_request_rules(
                         return Verdict::Reply(*s, Bytes::from_static(error_page(*s)));
                     }
                     Action::Allow => return Verdict::Continue,
+                    Action::Prometheus => return Verdict::Prometheus,
                     Action::DelHeader(_) => None,
                 };
                 (true, value)
@@ -538,11 +541,24 @@ fn emit_log(
     timing: (Instant, SystemTime),
     logasap: bool,
 ) {
+    let be = txn.backend.as_deref();
+    let server: Option<&Server> = be.zip(txn.server).and_then(|(b, i)| b.servers.get(i));
+    super::stats_view::account(
+        fe,
+        be,
+        server,
+        &super::stats_view::Outcome {
+            status: txn.status,
+            bytes_out: txn.bytes,
+            bytes_in: 0,
+            termination: txn.termination,
+            retries: txn.retries,
+            http: true,
+        },
+    );
     if !fe.logger.enabled() {
         return;
     }
-    let be = txn.backend.as_deref();
-    let server: Option<&Server> = be.zip(txn.server).and_then(|(b, i)| b.servers.get(i));
     let mut line = String::with_capacity(256);
     let l = StreamLog {
         client: session.ep.src,
@@ -986,6 +1002,31 @@ impl Http {
         }
     }
 
+    /// Reads a small request body announced by `Content-Length` (a form
+    /// posted to the statistics page) into memory; `None` when there is none,
+    /// it is chunked, too large, or does not arrive in time.
+    async fn read_small_body(&mut self, info: &RequestInfo) -> Option<Vec<u8>> {
+        const MAX_FORM: u64 = 64 * 1024;
+        let BodyKind::Length(len) = info.body else {
+            return None;
+        };
+        let len = usize::try_from(len.min(MAX_FORM)).ok()?;
+        let limit = self
+            .fe
+            .timeout_http_request
+            .or(self.fe.timeout_client)
+            .unwrap_or(Duration::from_secs(10));
+        let deadline = Instant::now() + limit;
+        while self.cbuf.len() < len {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match read_some(&mut self.crd, &mut self.cbuf, Some(left)).await {
+                Ok(n) if n > 0 => {}
+                _ => return None,
+            }
+        }
+        Some(self.cbuf.split_to(len).to_vec())
+    }
+
     async fn transaction(&mut self, first: bool) -> Next {
         let (mut req, timing) = match self.read_head(first).await {
             Ok(h) => h,
@@ -1008,9 +1049,17 @@ impl Http {
             ..TxnLog::default()
         };
         let mut vars = HashMap::new();
-        if let Verdict::Reply(status, bytes) =
-            run_request_rules(&fe.http_request, &mut req, ep, &mut vars)
-        {
+        let verdict = run_request_rules(&fe.http_request, &mut req, ep, &mut vars);
+        if let Verdict::Prometheus = verdict {
+            let (status, bytes) = super::stats_view::prometheus(&self.session.ctx.rt);
+            super::stats_view::intercepted(&fe);
+            txn.termination = *b"PR";
+            let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
+            return self
+                .reply(&mut txn, (status, &bytes), timing, (info0, mode))
+                .await;
+        }
+        if let Verdict::Reply(status, bytes) = verdict {
             txn.termination = *b"PR";
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
             return self
@@ -1038,6 +1087,22 @@ impl Http {
         if let Verdict::Reply(status, bytes) =
             run_request_rules(&be.http_request, &mut req, ep, &mut vars)
         {
+            txn.termination = *b"PR";
+            return self
+                .reply(&mut txn, (status, &bytes), timing, (info0, mode))
+                .await;
+        }
+        // The statistics page, answered by the proxy itself.
+        if let Some(page) = super::stats_view::page_for(&self.session.ctx.rt, &fe, Some(&be), &req)
+        {
+            let body = self.read_small_body(&info0).await;
+            let (status, bytes) = super::stats_view::serve_page(
+                &self.session.ctx.rt,
+                &page,
+                &req,
+                ep.src,
+                body.as_deref(),
+            );
             txn.termination = *b"PR";
             return self
                 .reply(&mut txn, (status, &bytes), timing, (info0, mode))

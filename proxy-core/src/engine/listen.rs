@@ -32,6 +32,8 @@ pub struct Listeners {
     pub(crate) list: Vec<BoundListener>,
     /// Identity of the engine they were bound for.
     pub(crate) owner: usize,
+    /// The `stats socket`s.
+    pub(crate) cli: Vec<super::cli_exec::CliListener>,
 }
 
 impl Listeners {
@@ -79,7 +81,8 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
             });
         }
     }
-    Ok(Listeners { list, owner })
+    let cli = super::cli_exec::bind(rt)?;
+    Ok(Listeners { list, owner, cli })
 }
 
 fn bind_one(addr: SocketAddr, v6only: bool) -> std::io::Result<StdListener> {

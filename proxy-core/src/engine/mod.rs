@@ -33,14 +33,20 @@
 //! traffic goes or what it carries (TLS and PROXY-protocol binds, unix
 //! sockets, TLS or PROXY-protocol servers, `balance rdp-cookie`, dynamic
 //! `use_backend`, rule actions and samples beyond the common ones), and
-//! reported by [`Engine::warnings`] when it does not (statistics page,
-//! cookie persistence, health checks).
+//! reported by [`Engine::warnings`] when it does not (cookie persistence,
+//! agent checks).
+//!
+//! The statistics page (`stats uri`), the Prometheus exporter
+//! (`http-request use-service prometheus-exporter`) and the runtime API on
+//! `stats socket`s are served by the engine itself; [`Engine::snapshot`]
+//! and [`Engine::cli_execute`] reach the same data without a socket.
 //!
 //! The request path takes no global lock: the model is shared through `Arc`,
 //! counters are atomic, and each backend's balancer sits behind its own short
 //! mutex.
 
 mod check;
+mod cli_exec;
 mod connect;
 mod error;
 mod http;
@@ -49,6 +55,7 @@ mod logging;
 mod model;
 mod rules;
 mod servers;
+mod stats_view;
 mod stream;
 mod tcp;
 mod tunnel;
@@ -65,8 +72,8 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
 
 pub use check::{CheckCode, CheckStatus};
 pub use error::{BuildError, EngineError};
-pub use servers::{AdminState, EngineHandle, ServerRef, ServerStateError, ServerStatus};
 pub use listen::Listeners;
+pub use servers::{AdminState, EngineHandle, ServerRef, ServerStateError, ServerStatus};
 pub use stream::{ClientStream, Endpoints, ServerStream};
 
 use listen::BoundListener;
@@ -92,8 +99,8 @@ impl Engine {
         })
     }
 
-    /// Directives accepted but not acted on (statistics page, cookie
-    /// persistence, health checks), as `file:line:col: message`, for the
+    /// Directives accepted but not acted on (cookie persistence, agent
+    /// checks), as `file:line:col: message`, for the
     /// binary to report at start-up.
     pub fn warnings(&self) -> &[String] {
         &self.rt.warnings
@@ -157,6 +164,7 @@ impl Engine {
         Ok(Listeners {
             list,
             owner: self.id,
+            cli: cli_exec::bind(&self.rt)?,
         })
     }
 
@@ -195,6 +203,7 @@ impl Engine {
             };
             tokio::spawn(accept_loop(tl, ctx));
         }
+        cli_exec::spawn(&self.rt, listeners.cli, &stop_rx);
         check::spawn_all(&self.rt, &stop_rx);
         drop(alive_tx);
         shutdown.await;

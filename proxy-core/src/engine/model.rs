@@ -169,12 +169,18 @@ pub(crate) struct Counters {
     pub(crate) current: AtomicU32,
     /// Streams since start.
     pub(crate) total: AtomicU64,
+    /// What the statistics show beyond these.
+    pub(crate) traffic: super::stats_view::Traffic,
 }
 
 impl Counters {
     /// Counts one stream in; the guard counts it out.
     pub(crate) fn enter(self: &Arc<Self>) -> CounterGuard {
-        self.current.fetch_add(1, Ordering::Relaxed);
+        let now = self
+            .current
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        self.traffic.seen(now);
         self.total.fetch_add(1, Ordering::Relaxed);
         CounterGuard(Arc::clone(self))
     }
@@ -387,6 +393,8 @@ pub(crate) struct Runtime {
     pub(crate) spread_checks: u32,
     /// Whether server state changes are printed on stderr.
     pub(crate) console: Arc<AtomicBool>,
+    /// What the statistics and the runtime API need from the configuration.
+    pub(crate) stats: super::stats_view::StatsModel,
 }
 
 impl Runtime {
@@ -422,6 +430,7 @@ impl Runtime {
             warnings: warnings(config),
             spread_checks: spread_checks(config),
             console,
+            stats: super::stats_view::StatsModel::build(config)?,
         })
     }
 }
@@ -432,12 +441,6 @@ fn warnings(config: &Config) -> Vec<String> {
     let mut out = Vec::new();
     for p in &config.proxies {
         let name = &p.name.value;
-        if let Some(s) = p.stats.first() {
-            out.push(format!(
-                "{}: proxy '{name}': the statistics page is not served; requests get a 503",
-                s.span
-            ));
-        }
         if let Some(c) = &p.cookie {
             out.push(format!(
                 "{}: proxy '{name}': cookie persistence is not applied",

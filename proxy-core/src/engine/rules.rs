@@ -230,6 +230,8 @@ pub(crate) enum Action {
     Return(Reply),
     /// `set-var(NAME) EXPR`.
     SetVar(String, Fetch),
+    /// `use-service prometheus-exporter`: the proxy answers with its metrics.
+    Prometheus,
 }
 
 /// A rule: an action and its condition.
@@ -323,6 +325,7 @@ fn action(a: &HttpAction, span: &Span) -> Result<Action, BuildError> {
             })?;
             Action::SetVar(name.clone(), f)
         }
+        HttpAction::UseService(s) if s == "prometheus-exporter" => Action::Prometheus,
         HttpAction::UseService(s) => {
             return Err(BuildError::Unsupported {
                 at: span.to_string(),

@@ -142,6 +142,19 @@ fn log(
     null: bool,
 ) {
     let fe = session.fe();
+    super::stats_view::account(
+        fe,
+        be,
+        server,
+        &super::stats_view::Outcome {
+            status: 0,
+            bytes_out: bytes,
+            bytes_in: 0,
+            termination,
+            retries,
+            http: false,
+        },
+    );
     if !fe.logger.enabled() || (null && fe.dontlognull) {
         return;
     }

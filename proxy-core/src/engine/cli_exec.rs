@@ -1,0 +1,435 @@
+//! The runtime API served on `stats socket`s: binding the sockets (before
+//! privileges are dropped, like the traffic listeners), one task per CLI
+//! connection, and the execution of parsed [`crate::cli::Command`]s against
+//! the live engine, with HAProxy 2.6's answers.
+//!
+//! Not implemented: `add server` / `del server` (the server list of a
+//! backend is fixed at build time), `shutdown sessions server` (streams are
+//! not registered individually), and `show sess` lists no streams for the
+//! same reason. Each answers with a message saying so.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener as StdUnixListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use proxy_config::{BindAddress, Config, StatsLevel};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::watch;
+
+use super::Engine;
+use super::error::EngineError;
+use super::model::Runtime;
+use super::servers::AdminState as ServerAdmin;
+use super::stats_view::{self, AdminError};
+use crate::cli::{self, AdminState, Command, Format, Level};
+use crate::stats;
+
+/// How long a CLI connection may stay silent (HAProxy's `stats timeout`
+/// default).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a `stats socket` listens.
+#[derive(Debug, Clone)]
+pub(crate) enum CliAddr {
+    /// A unix stream socket.
+    Unix(PathBuf),
+    /// `ipv4@` / `ipv6@` TCP.
+    Tcp(SocketAddr),
+}
+
+/// One `stats socket` line.
+#[derive(Debug, Clone)]
+pub(crate) struct CliSpec {
+    addr: CliAddr,
+    mode: Option<u32>,
+    level: Level,
+    at: String,
+}
+
+/// The `stats socket` lines of `config` (`level` defaults to admin for
+/// unix sockets' owner in HAProxy 2.6, so do we; user elsewhere is not
+/// HAProxy's default either: it is `admin` too since 2.0).
+pub(crate) fn specs(config: &Config) -> Vec<CliSpec> {
+    let mut out = Vec::new();
+    for s in &config.global.stats_sockets {
+        let level = match s.value.level {
+            Some(StatsLevel::User) => Level::User,
+            Some(StatsLevel::Operator) => Level::Operator,
+            Some(StatsLevel::Admin) | None => Level::Admin,
+        };
+        let addr = match &s.value.address {
+            BindAddress::Unix(p) => CliAddr::Unix(p.clone()),
+            BindAddress::Inet { ip, ports } => CliAddr::Tcp(SocketAddr::new(*ip, *ports.start())),
+            _ => continue,
+        };
+        out.push(CliSpec {
+            addr,
+            mode: s.value.mode,
+            level,
+            at: s.span.to_string(),
+        });
+    }
+    out
+}
+
+/// A bound CLI socket.
+#[derive(Debug)]
+pub(crate) enum CliSocket {
+    /// Unix stream socket.
+    Unix(StdUnixListener),
+    /// TCP socket.
+    Tcp(StdListener),
+}
+
+/// A bound CLI socket and the level it grants.
+#[derive(Debug)]
+pub(crate) struct CliListener {
+    socket: CliSocket,
+    level: Level,
+}
+
+/// Binds every `stats socket`.
+pub(crate) fn bind(rt: &Runtime) -> Result<Vec<CliListener>, EngineError> {
+    let mut out = Vec::new();
+    for s in &rt.stats.sockets {
+        let err = |source: std::io::Error| EngineError::Cli {
+            at: s.at.clone(),
+            source,
+        };
+        let socket = match &s.addr {
+            CliAddr::Unix(path) => {
+                // A socket left by a previous run is replaced, as HAProxy does.
+                if std::fs::symlink_metadata(path).is_ok_and(|m| {
+                    use std::os::unix::fs::FileTypeExt;
+                    m.file_type().is_socket()
+                }) {
+                    std::fs::remove_file(path).map_err(err)?;
+                }
+                let l = StdUnixListener::bind(path).map_err(err)?;
+                if let Some(mode) = s.mode {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                        .map_err(err)?;
+                }
+                l.set_nonblocking(true).map_err(err)?;
+                CliSocket::Unix(l)
+            }
+            CliAddr::Tcp(a) => {
+                let l = StdListener::bind(a).map_err(err)?;
+                l.set_nonblocking(true).map_err(err)?;
+                CliSocket::Tcp(l)
+            }
+        };
+        out.push(CliListener {
+            socket,
+            level: s.level,
+        });
+    }
+    Ok(out)
+}
+
+/// Serves the CLI sockets until `stop` turns true.
+pub(crate) fn spawn(rt: &Arc<Runtime>, listeners: Vec<CliListener>, stop: &watch::Receiver<bool>) {
+    for l in listeners {
+        let rt = Arc::clone(rt);
+        let mut stop = stop.clone();
+        let level = l.level;
+        match l.socket {
+            CliSocket::Unix(s) => {
+                let Ok(listener) = tokio::net::UnixListener::from_std(s) else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            _ = stop.wait_for(|s| *s) => return,
+                            a = listener.accept() => if let Ok((sock, _)) = a {
+                                tokio::spawn(session(Arc::clone(&rt), sock, level));
+                            },
+                        }
+                    }
+                });
+            }
+            CliSocket::Tcp(s) => {
+                let Ok(listener) = tokio::net::TcpListener::from_std(s) else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            _ = stop.wait_for(|s| *s) => return,
+                            a = listener.accept() => if let Ok((sock, _)) = a {
+                                tokio::spawn(session(Arc::clone(&rt), sock, level));
+                            },
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// One CLI connection: lines in, answers out. Without `prompt`, the
+/// connection closes after the first line, as HAProxy's does.
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(rt: Arc<Runtime>, sock: S, level: Level) {
+    let (rd, mut wr) = tokio::io::split(sock);
+    let mut rd = BufReader::new(rd);
+    let mut state = CliState {
+        level,
+        prompt: false,
+        quit: false,
+    };
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = tokio::time::timeout(DEFAULT_TIMEOUT, rd.read_line(&mut line)).await;
+        match read {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        }
+        let mut out = execute_line(&rt, &line, &mut state);
+        if state.prompt && !state.quit {
+            out.push_str("> ");
+        }
+        if wr.write_all(out.as_bytes()).await.is_err() {
+            return;
+        }
+        let _ = wr.flush().await;
+        if state.quit || !state.prompt {
+            let _ = wr.shutdown().await;
+            return;
+        }
+    }
+}
+
+/// A CLI session's state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CliState {
+    /// Current level.
+    pub(crate) level: Level,
+    /// Interactive mode.
+    pub(crate) prompt: bool,
+    /// `quit` was asked.
+    pub(crate) quit: bool,
+}
+
+/// Runs every command of one line; each answer ends with an empty line.
+pub(crate) fn execute_line(rt: &Arc<Runtime>, line: &str, st: &mut CliState) -> String {
+    let mut out = String::new();
+    for words in cli::split_line(line) {
+        let answer = match cli::parse(&words, st.level) {
+            Err(msg) => msg,
+            Ok(cmd) if cli::required_level(&cmd) > st.level => cli::PERMISSION_DENIED.into(),
+            Ok(Command::Prompt) => {
+                st.prompt = !st.prompt;
+                // Entering prompt mode answers nothing but the prompt.
+                out.push('\n');
+                continue;
+            }
+            Ok(Command::Quit) => {
+                st.quit = true;
+                return out;
+            }
+            Ok(cmd) => execute(rt, &cmd, st),
+        };
+        out.push_str(&answer);
+        out.push('\n');
+    }
+    out
+}
+
+fn admin(r: Result<(), AdminError>) -> String {
+    match r {
+        Ok(()) => String::new(),
+        Err(e) => format!("{}\n", e.message()),
+    }
+}
+
+/// `show servers state` rows.
+fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
+    let mut out = String::from(
+        "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n",
+    );
+    let snap = stats_view::snapshot(rt);
+    for sref in rt_handle(rt).servers() {
+        if only.is_some_and(|o| o != sref.backend()) {
+            continue;
+        }
+        let iid = snap
+            .rows
+            .iter()
+            .find(|r| r.pxname() == sref.backend())
+            .map_or(0, |r| r.proxy_id);
+        let st = sref.status();
+        // HAProxy's numbers: operational 0 stopped / 2 running; admin 0,
+        // 1 forced maintenance, 8 forced drain.
+        let op = if st.admin == ServerAdmin::Maint || !st.up {
+            0
+        } else {
+            2
+        };
+        let adm = match st.admin {
+            ServerAdmin::Maint => 1,
+            ServerAdmin::Drain => 8,
+            _ => 0,
+        };
+        let addr = sref.addr();
+        // check status 1 "none", result 0 "neutral"; 6 when checks run
+        // (enabled, configured), as HAProxy's CHK_ST_* bits.
+        let chk_state = if st.check_configured {
+            if st.check_enabled { 6 } else { 2 }
+        } else {
+            0
+        };
+        out.push_str(&format!(
+            "{iid} {} {} {} {} {op} {adm} {} {} {} 1 0 {} {chk_state} 0 0 0 - {} - 0 0 - - 0\n",
+            sref.backend(),
+            sref.id(),
+            sref.name(),
+            addr.ip(),
+            st.weight,
+            st.initial_weight,
+            st.since_change.as_secs(),
+            st.check_health,
+            addr.port(),
+        ));
+    }
+    out
+}
+
+fn rt_handle(rt: &Arc<Runtime>) -> super::servers::EngineHandle {
+    super::servers::EngineHandle::new(Arc::clone(rt))
+}
+
+/// Runs one command at `st.level` (already checked).
+fn execute(rt: &Arc<Runtime>, cmd: &Command, st: &mut CliState) -> String {
+    match cmd {
+        Command::Help(words) => cli::help(st.level, words),
+        Command::Prompt | Command::Quit => String::new(),
+        Command::Lower(l) => {
+            st.level = st.level.min(*l);
+            String::new()
+        }
+        Command::ShowCliLevel => format!("{}\n", st.level.name()),
+        Command::ShowInfo(f) => {
+            let s = stats_view::snapshot(rt);
+            match f {
+                Format::Plain => stats::render_info(&s.info),
+                Format::Typed => stats::render_info_typed(&s.info),
+                Format::Json => stats::render_info_json(&s.info),
+            }
+        }
+        Command::ShowStat {
+            format,
+            proxy,
+            types,
+            server,
+            up,
+            no_maint,
+        } => {
+            let s = stats_view::snapshot(rt);
+            let pid: i64 = match proxy.parse::<i64>() {
+                Ok(n) => n,
+                Err(_) => match s.rows.iter().find(|r| r.pxname() == proxy) {
+                    Some(r) => i64::from(r.proxy_id),
+                    None => return "No such proxy.\n".into(),
+                },
+            };
+            let rows: Vec<&stats::Row> = s
+                .filtered(pid, *types, *server)
+                .filter(|r| {
+                    let st = r.text(stats::col::STATUS);
+                    r.obj != stats::ObjType::Server
+                        || !(*no_maint && st.starts_with("MAINT")
+                            || *up
+                                && !(st.starts_with("UP")
+                                    || st == "no check"
+                                    || st.starts_with("DRAIN")))
+                })
+                .collect();
+            match format {
+                Format::Plain => stats::render_csv(rows),
+                Format::Typed => stats::render_stat_typed(rows),
+                Format::Json => stats::render_stat_json(rows),
+            }
+        }
+        Command::ShowServersState(b) => {
+            if let Some(b) = b {
+                if !rt.backends.iter().any(|x| &x.name == b) {
+                    return "Can't find backend.\n".into();
+                }
+            }
+            servers_state(rt, b.as_deref())
+        }
+        Command::ShowBackend => {
+            let mut out = String::from("# name\n");
+            for b in &rt.backends {
+                out.push_str(&b.name);
+                out.push('\n');
+            }
+            out
+        }
+        Command::ShowSess => String::new(),
+        Command::ShowErrors => {
+            let mut date = String::new();
+            crate::log::time::Civil::from_system(SystemTime::now()).write_accept_date(&mut date);
+            format!("Total events captured on [{date}] : 0\n")
+        }
+        Command::DisableServer(b, s) => admin(stats_view::set_state(rt, b, s, ServerAdmin::Maint)),
+        Command::EnableServer(b, s) => admin(stats_view::set_state(rt, b, s, ServerAdmin::Ready)),
+        Command::SetState(b, s, a) => {
+            let state = match a {
+                AdminState::Ready => ServerAdmin::Ready,
+                AdminState::Drain => ServerAdmin::Drain,
+                AdminState::Maint => ServerAdmin::Maint,
+            };
+            admin(stats_view::set_state(rt, b, s, state))
+        }
+        Command::SetWeight(b, s, w) => admin(stats_view::set_weight(rt, b, s, w)),
+        Command::GetWeight(b, s) => match stats_view::weights(rt, b, s) {
+            Ok((w, i)) => format!("{w} (initial {i})\n"),
+            Err(e) => format!("{}\n", e.message()),
+        },
+        Command::SetMaxconnServer(b, s, v) => match stats_view::server_ref(rt, b, s) {
+            Err(e) => format!("{}\n", e.message()),
+            Ok(_) if v.parse::<u32>().is_err() => "Integer value expected.\n".into(),
+            Ok(_) => "haproxyd cannot change a server's maxconn at run time yet.\n".into(),
+        },
+        Command::SetMaxconnFrontend(f, v) => {
+            let Some(fe) = rt.frontends.iter().find(|x| &x.name == f) else {
+                return "No such frontend.\n".into();
+            };
+            let Ok(v) = v.parse::<u32>() else {
+                return "Integer value expected.\n".into();
+            };
+            stats_view::set_frontend_maxconn(rt, fe, v)
+        }
+        Command::Health(b, s, on) => admin(stats_view::set_checks(rt, b, s, *on)),
+        Command::ShutdownSessions(b, s) => match stats_view::server_ref(rt, b, s) {
+            Err(e) => format!("{}\n", e.message()),
+            Ok(_) => "haproxyd cannot shut a server's sessions down yet.\n".into(),
+        },
+        Command::AddServer(b, _, _) | Command::DelServer(b, _) => {
+            if !rt.backends.iter().any(|x| &x.name == b) {
+                return "No such backend.\n".into();
+            }
+            "haproxyd does not support dynamic servers yet.\n".into()
+        }
+    }
+}
+
+impl Engine {
+    /// Runs one runtime API line (commands separated by `;`) at `level`, as
+    /// a non-interactive `stats socket` connection would, and returns the
+    /// answer. `prompt` and `quit` have no effect here.
+    pub fn cli_execute(&self, line: &str, level: Level) -> String {
+        let mut st = CliState {
+            level,
+            prompt: false,
+            quit: false,
+        };
+        execute_line(&self.rt, line, &mut st)
+    }
+}
