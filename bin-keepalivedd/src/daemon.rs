@@ -592,6 +592,12 @@ impl Daemon {
                 for _ in 0..count {
                     for a in &addrs {
                         let dev = plan.vip(&interface, *a).dev;
+                        let what = if a.is_ipv4() {
+                            "gratuitous ARP"
+                        } else {
+                            "unsolicited Neighbour Advert"
+                        };
+                        self.log.detail(&format!("Sending {what} on {dev} for {a}"));
                         if let Err(e) = self.announce(&dev, *a).await {
                             self.log
                                 .detail(&format!("gratuitous ARP/NA for {a} on {dev}: {e}"));
