@@ -285,7 +285,7 @@ fn proxy_table(out: &mut String, px: &str, iid: u32, rows: &[&Row], opts: &PageO
         let chk = r.text(col::CHECK_STATUS);
         let _ = write!(out, "<td class=ac>{}</td>", html_escape(chk));
         if frontend {
-            out.push_str("<td></td><td></td><td></td><td></td><td></td><td></td><td></td>");
+            out.push_str("<td></td><td></td><td></td><td></td><td></td><td></td>");
         } else {
             let _ = write!(
                 out,
