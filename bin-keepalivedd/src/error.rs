@@ -95,11 +95,13 @@ pub enum Error {
 
 impl Error {
     /// The exit status keepalived 2.2 uses when startup fails this way: 6 for a missing
-    /// configuration file, 2 for a configuration its VRRP process rejects, 0 when
+    /// configuration file, 2 for a configuration its VRRP process rejects (a missing
+    /// interface among them), 0 when
     /// another daemon already runs, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::NoConfig { .. } => 6,
+            Error::Net(vrrp_netlink::Error::NoSuchInterface(_)) => 2,
             Error::Config { .. }
             | Error::Unsupported { .. }
             | Error::Core(_)

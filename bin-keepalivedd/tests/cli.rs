@@ -238,6 +238,11 @@ fn startup_failures_exit_as_keepalived() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown keyword 'priorty'"));
     assert!(!Path::new(pid.path()).exists(), "pid file removed again");
+    // so is a missing interface
+    let missing = TempConf::new("run-missing", &instance_on("kdd-nonexist0"));
+    let out = args(&missing);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("kdd-nonexist0"));
     // a live process in the pid file: refuse, and exit 0 as keepalived does
     std::fs::write(pid.path(), "1\n").expect("pid file");
     let out = args(&bad);
