@@ -244,6 +244,37 @@ fn regex_replacement(s: &str) -> String {
     out
 }
 
+/// HAProxy's `replace-header`: when `re` matches somewhere in `value`, the
+/// whole value becomes `rep` with its back-references filled in.
+fn expand(re: &regex::bytes::Regex, value: &[u8], rep: &str) -> Option<Vec<u8>> {
+    let caps = re.captures(value)?;
+    let mut out = Vec::new();
+    caps.expand(rep.as_bytes(), &mut out);
+    Some(out)
+}
+
+/// HAProxy's `replace-value`: [`expand`] on each comma-separated element
+/// (without its surrounding blanks); a rewritten element loses its blanks,
+/// the others are kept as they were. `None` when no element matched.
+fn replace_elements(re: &regex::bytes::Regex, value: &[u8], rep: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut changed = false;
+    for (i, element) in value.split(|&b| b == b',').enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let trimmed = element.trim_ascii();
+        match expand(re, trimmed, rep) {
+            Some(new) => {
+                changed = true;
+                out.extend_from_slice(&new);
+            }
+            None => out.extend_from_slice(element),
+        }
+    }
+    changed.then_some(out)
+}
+
 /// The header operations shared by request and response rules.
 trait HeadOps {
     fn headers_mut(&mut self) -> &mut crate::h1::Headers;
@@ -272,16 +303,16 @@ fn header_action<H: HeadOps>(h: &mut H, a: &Action, value: Option<String>) -> Re
             Ok(())
         }
         (Action::ReplaceHeader(n, re, _), Some(rep)) => {
-            let values: Vec<Vec<u8>> = hs.get_all(n.as_bytes()).map(<[u8]>::to_vec).collect();
-            if values.iter().any(|v| re.is_match(v)) {
-                let rep = regex_replacement(&rep);
-                hs.remove(n.as_bytes());
-                for v in values {
-                    let new = re.replace(&v, rep.as_bytes());
-                    hs.append(n.as_bytes(), &new).map_err(|_| ())?;
-                }
-            }
-            Ok(())
+            let rep = regex_replacement(&rep);
+            hs.rewrite(n.as_bytes(), |v| expand(re, v, &rep))
+                .map(drop)
+                .map_err(|_| ())
+        }
+        (Action::ReplaceValue(n, re, _), Some(rep)) => {
+            let rep = regex_replacement(&rep);
+            hs.rewrite(n.as_bytes(), |v| replace_elements(re, v, &rep))
+                .map(drop)
+                .map_err(|_| ())
         }
         _ => Ok(()),
     }
@@ -310,6 +341,7 @@ fn run_request_rules(
                     Action::SetHeader(_, f)
                     | Action::AddHeader(_, f)
                     | Action::ReplaceHeader(_, _, f)
+                    | Action::ReplaceValue(_, _, f)
                     | Action::SetPath(f)
                     | Action::SetQuery(f) => Some(f.render(&view)),
                     Action::SetVar(_, f) => view.fetch(f),
@@ -373,7 +405,8 @@ fn run_response_rules(
             match &rule.action {
                 Action::SetHeader(_, f)
                 | Action::AddHeader(_, f)
-                | Action::ReplaceHeader(_, _, f) => Some(f.render(&view)),
+                | Action::ReplaceHeader(_, _, f)
+                | Action::ReplaceValue(_, _, f) => Some(f.render(&view)),
                 Action::SetVar(_, f) => view.fetch(f),
                 Action::Redirect(r) => return Verdict::Reply(r.code, build_redirect(r, &view)),
                 Action::Return(r) => return Verdict::Reply(r.status, build_reply(r, &view)),

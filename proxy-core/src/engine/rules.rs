@@ -214,8 +214,12 @@ pub(crate) enum Action {
     AddHeader(String, Fmt),
     /// `del-header` (exact name).
     DelHeader(String),
-    /// `replace-header NAME REGEX FMT`: each value matching fully is rewritten.
+    /// `replace-header NAME REGEX FMT`: each value in which the regex
+    /// matches becomes FMT with the back-references filled in.
     ReplaceHeader(String, Regex, Fmt),
+    /// `replace-value NAME REGEX FMT`: the same on each comma-separated
+    /// element of the values.
+    ReplaceValue(String, Regex, Fmt),
     /// `set-path`.
     SetPath(Fmt),
     /// `set-query`.
@@ -299,9 +303,21 @@ fn action(a: &HttpAction, span: &Span) -> Result<Action, BuildError> {
             regex,
             replacement,
         } => {
-            let re = Regex::new(&format!("^(?:{regex})$"))
+            // Unanchored, as HAProxy's: the regex may match anywhere.
+            let re = Regex::new(regex)
                 .map_err(|e| invalid(span, format!("invalid regex '{regex}': {e}")))?;
             Action::ReplaceHeader(name.clone(), re, fmt(replacement, span)?)
+        }
+        HttpAction::Other { name, args } if name == "replace-value" => {
+            let [header, regex, replacement] = args.as_slice() else {
+                return Err(invalid(
+                    span,
+                    "replace-value expects a header name, a regex and a replacement",
+                ));
+            };
+            let re = Regex::new(regex)
+                .map_err(|e| invalid(span, format!("invalid regex '{regex}': {e}")))?;
+            Action::ReplaceValue(header.clone(), re, fmt(replacement, span)?)
         }
         HttpAction::SetPath(v) => Action::SetPath(fmt(v, span)?),
         HttpAction::SetQuery(v) => Action::SetQuery(fmt(v, span)?),

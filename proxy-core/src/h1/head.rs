@@ -252,6 +252,34 @@ impl Headers {
         before - self.entries.len()
     }
 
+    /// Rewrites in place the value of each field called `name` for which
+    /// `f` returns a new value, keeping the fields' order; returns how many
+    /// changed. A new value that is not a valid field value is an error and
+    /// leaves every field as it was.
+    pub fn rewrite(
+        &mut self,
+        name: &[u8],
+        mut f: impl FnMut(&[u8]) -> Option<Vec<u8>>,
+    ) -> Result<usize, Error> {
+        let mut changes = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if !self.bytes(e.name).eq_ignore_ascii_case(name) {
+                continue;
+            }
+            if let Some(new) = f(self.bytes(e.value)) {
+                check_value(&new)?;
+                changes.push((i, new));
+            }
+        }
+        for (i, new) in &changes {
+            let value = self.store(new);
+            if let Some(e) = self.entries.get_mut(*i) {
+                e.value = value;
+            }
+        }
+        Ok(changes.len())
+    }
+
     /// Rewrites the `Connection` field for `mode` on a message of `version`,
     /// keeping its other tokens (such as `upgrade`): HTTP/1.1 says `close`
     /// when closing, HTTP/1.0 says `keep-alive` when persisting.
