@@ -1,4 +1,4 @@
-//! `chroot`, `group` and `user` from the `global` section, applied after the
+//! `chroot`, `group`/`gid` and `user`/`uid` from the `global` section, applied after the
 //! listeners are bound, as HAProxy does: a process started as root binds
 //! privileged ports, then confines itself and gives up root.
 //!
@@ -17,18 +17,21 @@ use proxy_config::{Global, Span, Spanned};
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Plan {
     chroot: Option<PathBuf>,
-    /// `group`: the group id.
+    /// `group` or `gid`: the group id.
     gid: Option<Gid>,
     /// `user`: the name (for the supplementary groups) and the user id.
     user: Option<(CString, Uid)>,
+    /// `uid`: a user id given as a number, with no name.
+    uid: Option<Uid>,
 }
 
 impl Plan {
-    /// Looks up the `user` and `group` names of `global`. An unknown name is
-    /// an error naming the configuration line.
+    /// Looks up the `user` and `group` names of `global` (`uid` and `gid`
+    /// need no lookup). An unknown name is an error naming the
+    /// configuration line.
     pub(crate) fn resolve(global: &Global) -> Result<Plan, String> {
         let gid = match &global.group {
-            None => None,
+            None => global.gid.as_ref().map(|gid| Gid::from_raw(gid.value)),
             Some(group) => Some(lookup(group, "group", Group::from_name)?.gid),
         };
         let user = match &global.user {
@@ -49,6 +52,7 @@ impl Plan {
             chroot: global.chroot.as_ref().map(|dir| dir.value.clone()),
             gid,
             user,
+            uid: global.uid.as_ref().map(|uid| Uid::from_raw(uid.value)),
         })
     }
 
@@ -95,8 +99,8 @@ impl Plan {
                 format!("[haproxyd.main()] Cannot set gid {gid} : {}.", err.desc())
             })?;
         }
-        if let Some((_, uid)) = &self.user {
-            nix::unistd::setuid(*uid).map_err(|err| {
+        if let Some(uid) = self.user.as_ref().map(|(_, uid)| *uid).or(self.uid) {
+            nix::unistd::setuid(uid).map_err(|err| {
                 format!("[haproxyd.main()] Cannot set uid {uid} : {}.", err.desc())
             })?;
         }
@@ -164,6 +168,16 @@ mod tests {
             plan.user,
             Some((CString::new("root").unwrap(), Uid::from_raw(0)))
         );
+    }
+
+    #[test]
+    fn numeric_ids_need_no_lookup() {
+        let plan = Plan::resolve(&global("    uid 4242\n    gid 4343\n")).unwrap();
+        assert_eq!(plan.gid, Some(Gid::from_raw(4343)));
+        assert_eq!((plan.user, plan.uid), (None, Some(Uid::from_raw(4242))));
+        // A name given first wins over a later number, as in HAProxy.
+        let plan = Plan::resolve(&global("    group root\n    gid 4343\n")).unwrap();
+        assert_eq!(plan.gid, Some(Gid::from_raw(0)));
     }
 
     #[test]

@@ -57,8 +57,8 @@
 //! | `daemon` | supported |
 //! | `nbthread` | supported |
 //! | `stats` | supported |
-//! | `uid` | ignored |
-//! | `gid` | ignored |
+//! | `uid` | supported |
+//! | `gid` | supported |
 //! | `ca-base` | ignored |
 //! | `crt-base` | ignored |
 //! | `ssl-default-bind-ciphers` | ignored |

@@ -229,6 +229,12 @@ fn print_global(out: &mut String, g: &Global) {
     if let Some(u) = &g.group {
         emit!(out, "group", u.value.clone());
     }
+    if let Some(u) = &g.uid {
+        emit!(out, "uid", u.value.to_string());
+    }
+    if let Some(u) = &g.gid {
+        emit!(out, "gid", u.value.to_string());
+    }
     if g.daemon.is_some() {
         emit!(out, "daemon");
     }

@@ -127,6 +127,50 @@ fn lax_number(w: Option<&Word<'_>>, at: &Word<'_>, keyword: &str, notes: &mut Ve
 }
 
 fn bad_address(w: &Word<'_>, keyword: &str, address: &str, reason: impl Into<String>) -> Fail {
+/// `uid N` / `gid N`: a decimal id, with an optional sign as HAProxy's
+/// `strl2irc` reads it (a negative id wraps as C's `uid_t` does). Anything
+/// else is a warning and sets nothing, as in HAProxy.
+fn numeric_id(w: &Word<'_>, keyword: &str, named: &str, notes: &mut Vec<Fail>) -> Option<u32> {
+    let text = &*w.text;
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let parsed = if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        None
+    } else {
+        text.parse::<i32>().ok()
+    };
+    match parsed {
+        // C's conversion of a negative int to uid_t / gid_t.
+        Some(n) => Some(u32::from_ne_bytes(n.to_ne_bytes())),
+        None => {
+            notes.push(fail_at(
+                w,
+                DiagnosticKind::LaxValue {
+                    keyword: keyword.to_string(),
+                    written: text.to_string(),
+                    reason: format!(
+                        "'{text}' is not a number (use '{named}' for a system {named} name)"
+                    ),
+                    used: "none: the line is ignored".into(),
+                },
+            ));
+            None
+        }
+    }
+}
+
+/// A second `user`/`uid` (or `group`/`gid`) line: HAProxy keeps the first.
+fn already_specified(w: &Word<'_>, keyword: &str, what: &str) -> Fail {
+    fail_at(
+        w,
+        DiagnosticKind::LaxValue {
+            keyword: keyword.to_string(),
+            written: w.text.to_string(),
+            reason: format!("{what} already specified"),
+            used: "the first one".into(),
+        },
+    )
+}
+
     fail_at(
         w,
         DiagnosticKind::BadAddress {
@@ -1669,8 +1713,34 @@ impl Builder {
                 g.maxconn = Some(Spanned::new(n, span));
             }
             "nbthread" => g.nbthread = Some(Spanned::new(positive(one("a number")?, name)?, span)),
-            "user" => g.user = Some(Spanned::new(one("a user name")?.text.to_string(), span)),
-            "group" => g.group = Some(Spanned::new(one("a group name")?.text.to_string(), span)),
+            "user" | "uid" => {
+                let w = one(if name == "user" {
+                    "a user name"
+                } else {
+                    "a number"
+                })?;
+                if g.user.is_some() || g.uid.is_some() {
+                    self.notes.push(already_specified(w, name, "user/uid"));
+                } else if name == "user" {
+                    g.user = Some(Spanned::new(w.text.to_string(), span));
+                } else if let Some(id) = numeric_id(w, name, "user", &mut self.notes) {
+                    g.uid = Some(Spanned::new(id, span));
+                }
+            }
+            "group" | "gid" => {
+                let w = one(if name == "group" {
+                    "a group name"
+                } else {
+                    "a number"
+                })?;
+                if g.group.is_some() || g.gid.is_some() {
+                    self.notes.push(already_specified(w, name, "group/gid"));
+                } else if name == "group" {
+                    g.group = Some(Spanned::new(w.text.to_string(), span));
+                } else if let Some(id) = numeric_id(w, name, "group", &mut self.notes) {
+                    g.gid = Some(Spanned::new(id, span));
+                }
+            }
             "daemon" => {
                 if let Some(x) = args.first() {
                     return Err(invalid(x, name, "takes no argument"));

@@ -327,3 +327,32 @@ fn hash_type_consistent_alone_means_avalanche() {
         "{printed}"
     );
 }
+
+#[test]
+fn uid_and_gid_are_numbers_and_the_first_of_user_or_uid_wins() {
+    let l = load(&format!("global\n  uid 1000\n  gid -1\n{TIMEOUTS}")).unwrap();
+    let ids = |g: &Global| {
+        (
+            g.uid.as_ref().map(|u| u.value),
+            g.gid.as_ref().map(|u| u.value),
+        )
+    };
+    // A negative id wraps as C's uid_t / gid_t.
+    assert_eq!(ids(&l.config.global), (Some(1000), Some(u32::MAX)));
+    // Not a number: HAProxy warns and sets nothing.
+    let w = warnings(&format!("global\n  uid abc\n{TIMEOUTS}"));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].starts_with("t.cfg:2:7: ") && w[0].contains("not a number"));
+    // A second user or uid line is ignored with a warning.
+    let text = format!("global\n  user root\n  uid 5\n  gid 6\n  group root\n{TIMEOUTS}");
+    let l = load(&text).unwrap();
+    assert_eq!(ids(&l.config.global), (None, Some(6)));
+    assert_eq!(
+        l.config.global.user.map(|u| u.value).as_deref(),
+        Some("root")
+    );
+    let w = warnings(&text);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("user/uid already specified"));
+    assert!(w[1].contains("group/gid already specified"));
+}
