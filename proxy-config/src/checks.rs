@@ -155,6 +155,7 @@ fn has_log_format(config: &Config, p: &Proxy) -> bool {
     ["httplog", "tcplog", "httpslog"]
         .iter()
         .any(|o| p.option_enabled(o))
+        || p.log_format.is_some()
         || ignored_lines(config, p).any(|w| w.first().is_some_and(|k| k == "log-format"))
 }
 

@@ -246,6 +246,20 @@ pub enum DiagnosticKind {
         /// The proxy, as `frontend 'name'`.
         proxy: String,
     },
+    /// A `log-format` string that does not parse (HAProxy's message).
+    #[error("failed to parse log-format : {0}")]
+    LogFormat(String),
+    /// `log-format` with more than one word.
+    #[error("log-format expects only one argument, don't forget to escape spaces!")]
+    LogFormatWords,
+    /// A log format replacing another one in a `defaults` section.
+    #[error("'{new}' overrides previous '{old}' in 'defaults' section.")]
+    LogFormatOverride {
+        /// The directive written last.
+        new: String,
+        /// The one it replaces.
+        old: String,
+    },
     /// A log format set in a proxy that logs nowhere.
     #[error("log format ignored for {proxy} since it has no log address.")]
     LogFormatWithoutTarget {

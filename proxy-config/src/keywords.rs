@@ -115,7 +115,7 @@ pub(crate) const PROXY: &[(&str, u8, Status)] = &[
     ("redirect", FE | BE, Ignored),
     ("unique-id-format", DEF | FE, Ignored),
     ("unique-id-header", DEF | FE, Ignored),
-    ("log-format", DEF | FE, Ignored),
+    ("log-format", DEF | FE, Supported),
     ("log-format-sd", DEF | FE, Ignored),
     ("log-tag", DEF | FE | BE, Ignored),
     ("errorloc", DEF | FE | BE, Ignored),

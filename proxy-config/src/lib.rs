@@ -24,6 +24,7 @@ mod diag;
 mod env;
 mod keywords;
 mod lax;
+mod logformat;
 pub mod manual;
 mod model;
 mod print;
@@ -35,6 +36,10 @@ use std::path::{Path, PathBuf};
 
 pub use diag::{
     Diagnostic, DiagnosticKind, Errors, SectionKind, SectionRef, Severity, Span, Spanned,
+};
+pub use logformat::{
+    HTTPLOG_CLF_FORMAT, HTTPLOG_FORMAT, LogConverter, LogFetch, LogFlags, LogFormatExpr, LogNode,
+    LogVar, SampleExpr, TCPLOG_FORMAT, parse_log_format,
 };
 pub use model::*;
 pub use print::print;

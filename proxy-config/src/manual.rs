@@ -141,7 +141,7 @@
 //! | `redirect` | frontend, backend | ignored |
 //! | `unique-id-format` | defaults, frontend | ignored |
 //! | `unique-id-header` | defaults, frontend | ignored |
-//! | `log-format` | defaults, frontend | ignored |
+//! | `log-format` | defaults, frontend | supported |
 //! | `log-format-sd` | defaults, frontend | ignored |
 //! | `log-tag` | defaults, frontend, backend | ignored |
 //! | `errorloc` | defaults, frontend, backend | ignored |

@@ -13,6 +13,7 @@ use std::time::Duration;
 use proxy_acl::{AclExpr, Condition};
 
 use crate::diag::Spanned;
+use crate::logformat::LogFormatExpr;
 
 /// A whole configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -420,6 +421,8 @@ pub struct Proxy {
     pub http_checks: Vec<Spanned<Vec<String>>>,
     /// `errorfile CODE PATH`, by status code.
     pub errorfiles: BTreeMap<u16, Spanned<PathBuf>>,
+    /// `log-format`, unless an `option httplog` or `tcplog` came after it.
+    pub log_format: Option<Spanned<LogFormatExpr>>,
     /// Known keywords accepted but not implemented (their words, keyword first).
     pub ignored: Vec<Spanned<Vec<String>>>,
 }
@@ -453,6 +456,7 @@ impl Proxy {
             http_response: Vec::new(),
             http_checks: Vec::new(),
             errorfiles: BTreeMap::new(),
+            log_format: None,
             ignored: Vec::new(),
         }
     }

@@ -655,6 +655,11 @@ fn print_proxy(out: &mut String, p: &Proxy, defaults: Option<&Proxy>) {
     for (code, f) in &p.errorfiles {
         emit!(out, "errorfile", code.to_string(), path(f));
     }
+    // After the options: the later of `log-format` and `option httplog`
+    // wins, and a kept `log-format` came last.
+    if let Some(f) = &p.log_format {
+        emit!(out, "log-format", f.source.clone());
+    }
     for i in &p.ignored {
         line(out, true, &i.value);
     }

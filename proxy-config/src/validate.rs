@@ -16,6 +16,7 @@ use crate::diag::{Diagnostic, DiagnosticKind, SectionKind, SectionRef, Severity,
 use crate::env::EnvOverlay;
 use crate::keywords::{self, BE, DEF, FE, NAMED_DEF, STRICT, Status};
 use crate::lax;
+use crate::logformat::parse_log_format;
 use crate::model::*;
 use crate::syntax::{Word, decode, lex};
 
@@ -2108,6 +2109,26 @@ impl Builder {
                 let l = parse_log(kw, args)?;
                 p.logs.push(Spanned::new(l, span));
             }
+            "log-format" => {
+                let a = arg(args, 0, kw, "a log format string")?;
+                if args.get(1).is_some() {
+                    return Err(fail_at(kw, DiagnosticKind::LogFormatWords));
+                }
+                let expr = parse_log_format(&a.text)
+                    .map_err(|m| fail_at(a, DiagnosticKind::LogFormat(m)))?;
+                if p.kind == ProxyKind::Defaults
+                    && let Some(old) = log_format_name(p)
+                {
+                    self.warn(
+                        kw,
+                        DiagnosticKind::LogFormatOverride {
+                            new: "log-format".into(),
+                            old,
+                        },
+                    );
+                }
+                p.log_format = Some(Spanned::new(expr, span));
+            }
             "option" => {
                 let (o, rest) = args
                     .split_first()
@@ -2155,6 +2176,21 @@ impl Builder {
                 }
                 if ostatus == Status::Ignored {
                     self.warn(o, DiagnosticKind::NotImplemented(format!("option {oname}")));
+                }
+                if !negated && matches!(kind, OptionKind::HttpLog { .. } | OptionKind::TcpLog) {
+                    if pb.p.kind == ProxyKind::Defaults
+                        && let Some(old) = log_format_name(&pb.p)
+                    {
+                        self.warn(
+                            kw,
+                            DiagnosticKind::LogFormatOverride {
+                                new: format!("option {oname}"),
+                                old,
+                            },
+                        );
+                    }
+                    // The later of `log-format` and these options wins.
+                    pb.p.log_format = None;
                 }
                 pb.p.set_option(Spanned::new(ProxyOption { negated, kind }, span));
             }
@@ -2571,6 +2607,17 @@ impl Builder {
     }
 }
 
+/// The directive that set `p`'s log format so far, for the override warning.
+fn log_format_name(p: &Proxy) -> Option<String> {
+    if p.log_format.is_some() {
+        return Some("log-format".into());
+    }
+    ["httplog", "tcplog"]
+        .iter()
+        .find(|o| p.option_enabled(o))
+        .map(|o| format!("option {o}"))
+}
+
 /// Copies into `p` what a proxy of its kind inherits from `d`.
 pub(crate) fn inherit(p: &mut Proxy, d: &Proxy) {
     let fe = p.kind.is_frontend();
@@ -2592,6 +2639,7 @@ pub(crate) fn inherit(p: &mut Proxy, d: &Proxy) {
     p.stats.clone_from(&d.stats);
     p.errorfiles.clone_from(&d.errorfiles);
     if fe {
+        p.log_format.clone_from(&d.log_format);
         p.maxconn.clone_from(&d.maxconn);
         p.default_backend.clone_from(&d.default_backend);
     }
