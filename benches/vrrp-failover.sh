@@ -14,9 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 trials=${TRIALS:-3}
 bin=${KEEPALIVEDD:-}
+label="$bin (given)"
 if [ -z "$bin" ]; then
   cargo build --release -p bin-keepalivedd
   bin=$PWD/target/release/keepalivedd
+  label="release build of the working tree at $(git rev-parse --short HEAD)"
 fi
 exec python3 tests/vrrp/vrrplab.py bench --trials "$trials" --keepalivedd "$bin" \
-  --out benches/results/vrrp-failover.txt
+  --label "$label" --out benches/results/vrrp-failover.txt

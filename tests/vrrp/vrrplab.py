@@ -906,21 +906,22 @@ def cmd_bench(a):
                 labs[tag] = Lab(f"kdb-{os.getpid()}-{short}{count}{variant[0]}", [impl] * count, variant)
                 labs[tag].setup()
                 labs[tag].start()
+            broken = set()   # a failed trial leaves its lab in an unknown state
             for k in range(a.trials):
                 # alternate which implementation goes first, so drift hits both alike
                 order = list(impls) if k % 2 == 0 else list(reversed(impls))
-                for tag in order:
+                for tag in (t for t in order if t not in broken):
                     log(f"{variant}/{count} trial {k + 1} {tag}")
                     try:
                         fn(labs[tag], results[tag])
                     except LabFailure as e:
                         failures.append(f"{tag} {variant}/{count} trial {k + 1}: {e}")
                         log(f"FAIL {failures[-1]}")
-                        break
+                        broken.add(tag)
         finally:
             for lab in labs.values():
                 lab.teardown(keep_logs=bool(failures))
-    lines = report(results, a.trials, time.time() - started, failures)
+    lines = report(results, a.trials, time.time() - started, failures, a.label)
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:
@@ -956,7 +957,7 @@ def table(results, column):
     return rows, off
 
 
-def report(results, trials, elapsed, failures):
+def report(results, trials, elapsed, failures, label=""):
     polled, polled_off = table(results, 1)
     wire, wire_off = table(results, 2)
     lines = [
@@ -968,6 +969,7 @@ def report(results, trials, elapsed, failures):
         "# is placed 50 ms after one of the master's adverts (100 ms after a script run for the",
         "# script cases), so the timer phase is the same for both. Milliseconds from the action:",
         "# median (min-max, n); ratio = keepalivedd median / keepalived median, target within 5%.",
+        *([f"# keepalivedd: {label}"] if label else []),
         "",
         "## polled: the VIP seen on its new holder (`ip addr` every 10 ms, about 15 ms resolution)",
         *polled,
@@ -980,7 +982,7 @@ def report(results, trials, elapsed, failures):
                        f"wire {', '.join(wire_off) or 'none'}"),
     ]
     if failures:
-        lines += ["", "failures (the trials after a failure in a group were not run):"]
+        lines += ["", "failures (that daemon's later trials in the same group were not run):"]
         lines += [f"  {f}" for f in failures]
     lines += ["", "## every trial (scenario daemon polled wire)"]
     for tag in ("keepalived", "keepalivedd"):
@@ -999,6 +1001,7 @@ def main():
     b.add_argument("--trials", type=int, default=3)
     b.add_argument("--keepalivedd", required=True)
     b.add_argument("--out")
+    b.add_argument("--label", default="", help="where the keepalivedd binary comes from")
     s = sub.add_parser("serve")
     s.add_argument("--name", required=True)
     s.add_argument("--vip", action="append", required=True)
