@@ -31,7 +31,7 @@ use crate::h1::{
     BodyDecoder, BodyKind, ConnectionMode, HeadParser, Limits, RequestHead, RequestInfo,
     ResponseHead, Side, Step, error_page, parse_error_page,
 };
-use crate::log::httplog::{StreamLog, Timers, write_httplog, write_tcplog};
+use crate::log::httplog::{StreamLog, Timers};
 
 /// Read size for both directions.
 const READ_CHUNK: usize = 16 * 1024;
@@ -534,6 +534,8 @@ enum ResEnd {
 struct TxnLog {
     status: u16,
     bytes: u64,
+    /// Bytes received from the client: request head and body (`%U`).
+    bytes_in: u64,
     termination: [u8; 2],
     t_request: Option<u64>,
     t_queue: Option<u64>,
@@ -592,23 +594,29 @@ fn emit_log(
     if !fe.logger.enabled() {
         return;
     }
-    let mut line = String::with_capacity(256);
     let l = StreamLog {
         client: session.ep.src,
         date: timing.1,
+        accept_date: session.accepted_at,
         frontend: &fe.name,
         frontend_tls: false,
+        frontend_addr: Some(session.ep.dst),
         backend: be.map_or(fe.name.as_str(), |b| b.name.as_str()),
         server: server.map(|s| s.name.as_str()),
+        server_addr: server.map(|s| s.addr(session.ep.dst)),
         timers: Timers {
             request: txn.t_request,
             queue: txn.t_queue,
             connect: txn.t_connect,
             response: txn.t_response,
             total: Some(ms(timing.0.elapsed())),
+            // The wait for a request is counted in TR, not apart.
+            idle: Some(0),
+            handshake: Some(0),
         },
         status: txn.status,
         bytes: txn.bytes,
+        bytes_in: txn.bytes_in,
         logasap,
         cookies: (None, None),
         termination: [txn.termination[0], txn.termination[1], b'-', b'-'],
@@ -624,17 +632,12 @@ fn emit_log(
             &txn.request_line
         },
     };
-    if fe.httplog {
-        write_httplog(&mut line, &l);
-    } else if fe.tcplog {
-        write_tcplog(&mut line, &l);
-    } else {
-        line = format!(
+    fe.logger.traffic(&l, || {
+        format!(
             "Connect from {} to {} ({}/HTTP)",
             session.ep.src, session.ep.dst, fe.name
-        );
-    }
-    fe.logger.emit(&line);
+        )
+    });
 }
 
 /// How many bytes at the start of `buf` belong to the message body, framing
@@ -666,6 +669,7 @@ async fn forward_request(
     if matches!(body, BodyKind::Empty) {
         return ReqEnd::Done;
     }
+    body_in: &mut u64,
     let mut dec = BodyDecoder::new(body, Side::Client);
     loop {
         let Ok((fwd, done)) = ready(&mut dec, cbuf) else {
@@ -681,6 +685,7 @@ async fn forward_request(
             return ReqEnd::Done;
         }
         match read_some(crd, cbuf, t_client).await {
+            *body_in += chunk.len() as u64;
             Ok(n) if n > 0 => {}
             Ok(_) | Err(Some(_)) => return ReqEnd::Client(false),
             Err(None) => return ReqEnd::Client(true),
@@ -1087,6 +1092,7 @@ impl Http {
             let (status, bytes) = super::stats_view::prometheus(&self.session.ctx.rt);
             super::stats_view::intercepted(&fe);
             txn.termination = *b"PR";
+            bytes_in: req.encoded_len() as u64,
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
             return self
                 .reply(&mut txn, (status, &bytes), timing, (info0, mode))
@@ -1248,6 +1254,7 @@ impl Http {
                 &mut self.cwr,
                 &mut conn.rd,
                 &mut conn.buf,
+        let mut body_in = 0u64;
                 &mut vars,
                 &mut txn,
             );
@@ -1256,6 +1263,7 @@ impl Http {
             let mut out = None;
             while req_end.is_none() || out.is_none() {
                 tokio::select! {
+                &mut body_in,
                     r = &mut req_dir, if req_end.is_none() => {
                         let abort = matches!(r, ReqEnd::Client(_));
                         req_end = Some(r);
@@ -1291,6 +1299,7 @@ impl Http {
             (Some(ReqEnd::Client(false)), _) => txn.termination = *b"CD",
             (Some(ReqEnd::Server), _) => txn.termination = *b"SD",
             _ => {}
+        txn.bytes_in += body_in;
         }
         let logged_early = fe.logasap && txn.t_response.is_some();
         if !logged_early {

@@ -1,15 +1,39 @@
 //! Log targets of a proxy, built once from its `log` lines (with `log global`
-//! expanded to the global section's targets), and the emission of one
-//! traffic line through [`crate::log`].
+//! expanded to the global section's targets), its line format (`log-format`,
+//! `option httplog` or `option tcplog`, compiled once), and the emission of
+//! one traffic line through [`crate::log`].
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use proxy_config::{Config, Log, LogAddress, LogFormat, LogTarget, Proxy, Span, Spanned};
+use proxy_config::{
+    Config, HTTPLOG_CLF_FORMAT, Log, LogAddress, LogFormat, LogTarget, Mode, OptionKind, Proxy,
+    Span, Spanned,
+};
 
 use super::error::BuildError;
+use crate::log::format::{self, LineMeta};
+use crate::log::httplog::{StreamLog, write_httplog, write_tcplog};
 use crate::log::syslog::{Framing, Origin, Sink, Target};
+
+/// Streams logged by the process so far (`%rt`). Numbered when their line
+/// is written, so under concurrency the order may differ from HAProxy's,
+/// which numbers streams as they are created.
+static STREAMS: AtomicU64 = AtomicU64::new(0);
+
+/// How a proxy's traffic lines are written.
+#[derive(Debug, Clone)]
+enum LineFormat {
+    /// No format: the short `Connect from` line.
+    Connect,
+    /// `option httplog`, by the fast writer.
+    Http,
+    /// `option tcplog` (or httplog in a TCP proxy), by the fast writer.
+    Tcp,
+    /// `log-format` or `option httplog clf`.
+    Custom(Arc<format::LogFormat>),
+}
 
 /// Severity of traffic lines (`info`).
 const TRAFFIC_LEVEL: u8 = 6;
@@ -22,6 +46,9 @@ const DEFAULT_LEN: usize = 1024;
 pub(crate) struct Logger {
     targets: Vec<Arc<Target>>,
     origin: Arc<Origin>,
+    format: LineFormat,
+    /// Lines this proxy logged (`%lc`).
+    lines: Arc<AtomicU64>,
 }
 
 /// The global section's targets, opened once and shared by every proxy that
@@ -63,7 +90,37 @@ impl Logger {
         Ok(Logger {
             targets,
             origin: Arc::clone(&global.origin),
+            format: line_format(p)?,
+            lines: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Writes and sends the traffic line of `l` in the proxy's format;
+    /// `connect` gives the line of a proxy without one.
+    pub(crate) fn traffic(&self, l: &StreamLog<'_>, connect: impl FnOnce() -> String) {
+        if !self.enabled() {
+            return;
+        }
+        let mut line = String::with_capacity(256);
+        match &self.format {
+            LineFormat::Connect => line = connect(),
+            LineFormat::Http => write_httplog(&mut line, l),
+            LineFormat::Tcp => write_tcplog(&mut line, l),
+            LineFormat::Custom(f) => {
+                let meta = LineMeta {
+                    hostname: &self.origin.host,
+                    pid: self.origin.pid,
+                    request_id: STREAMS.fetch_add(1, Ordering::Relaxed),
+                    log_count: self.lines.load(Ordering::Relaxed),
+                };
+                f.render(&mut line, l, &meta);
+            }
+        }
+        if !matches!(self.format, LineFormat::Custom(_)) {
+            STREAMS.fetch_add(1, Ordering::Relaxed);
+        }
+        self.lines.fetch_add(1, Ordering::Relaxed);
+        self.emit(&line);
     }
 
     /// Whether any target is configured (lines need not be built otherwise).
@@ -87,6 +144,41 @@ impl Logger {
             t.log(TRAFFIC_LEVEL, now, &self.origin, line);
         }
     }
+}
+
+/// The line format of proxy `p`: the later of `log-format` and `option
+/// httplog` / `tcplog` (the configuration keeps `log_format` only when it
+/// came last); httplog in a TCP proxy falls back to tcplog, as in HAProxy.
+fn line_format(p: &Proxy) -> Result<LineFormat, BuildError> {
+    if let Some(f) = &p.log_format {
+        return Ok(LineFormat::Custom(Arc::new(format::LogFormat::compile(
+            &f.value,
+        ))));
+    }
+    let http = p.effective_mode() == Mode::Http;
+    match p.option("httplog") {
+        Some(o) if !o.negated => {
+            if !http {
+                return Ok(LineFormat::Tcp);
+            }
+            if matches!(o.kind, OptionKind::HttpLog { clf: true }) {
+                let clf = format::LogFormat::parse(HTTPLOG_CLF_FORMAT).map_err(|e| {
+                    BuildError::Invalid {
+                        at: p.name.span.to_string(),
+                        message: e.to_string(),
+                    }
+                })?;
+                return Ok(LineFormat::Custom(Arc::new(clf)));
+            }
+            return Ok(LineFormat::Http);
+        }
+        _ => {}
+    }
+    Ok(if p.option_enabled("tcplog") {
+        LineFormat::Tcp
+    } else {
+        LineFormat::Connect
+    })
 }
 
 fn hostname() -> String {
@@ -115,11 +207,13 @@ fn open(t: &LogTarget, span: &Span) -> Result<Arc<Target>, BuildError> {
     };
     let framing = match t.format.unwrap_or(LogFormat::Rfc3164) {
         LogFormat::Rfc5424 => Framing::Rfc5424,
-        LogFormat::Short | LogFormat::Priority => Framing::Short,
+        LogFormat::Short => Framing::Short,
+        LogFormat::Priority => Framing::Priority,
+        LogFormat::Timed => Framing::Timed,
+        LogFormat::Iso => Framing::Iso,
         LogFormat::Raw => Framing::Raw,
-        LogFormat::Rfc3164 | LogFormat::Local | LogFormat::Timed | LogFormat::Iso => {
-            Framing::Rfc3164
-        }
+        // No host name is ever sent, so `local` reads as rfc3164.
+        LogFormat::Rfc3164 | LogFormat::Local => Framing::Rfc3164,
     };
     Ok(Arc::new(Target {
         sink,

@@ -222,10 +222,6 @@ pub(crate) struct Frontend {
     pub(crate) conn_mode: Option<ConnMode>,
     /// `option forwardfor`.
     pub(crate) forwardfor: Option<ForwardForRt>,
-    /// `option httplog` (else tcplog when `option tcplog`, else no line).
-    pub(crate) httplog: bool,
-    /// `option tcplog`.
-    pub(crate) tcplog: bool,
     /// `option dontlognull`.
     pub(crate) dontlognull: bool,
     /// `option logasap`.
@@ -585,8 +581,6 @@ fn build_frontend(
         timeout_keep_alive: p.timeout(TimeoutKind::HttpKeepAlive),
         conn_mode: ConnMode::of(p),
         forwardfor: ForwardForRt::of(p),
-        httplog: matches!(p.option("httplog"), Some(o) if !o.negated),
-        tcplog: p.option_enabled("tcplog"),
         dontlognull: p.option_enabled("dontlognull"),
         logasap: p.option_enabled("logasap"),
         req_captures: captures(true),

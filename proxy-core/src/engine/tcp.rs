@@ -12,7 +12,7 @@ use super::model::{Backend, Server};
 use super::stream::ClientStream;
 use super::tunnel::{self, TunnelEnd};
 use super::{Endpoints, Session};
-use crate::log::httplog::{StreamLog, Timers, write_tcplog};
+use crate::log::httplog::{StreamLog, Timers};
 
 /// What ACLs see of a TCP connection: its addresses and nothing of layer 7.
 pub(crate) struct ConnView(pub(crate) Endpoints);
@@ -60,7 +60,7 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
             None,
             None,
             Timers::default(),
-            0,
+            (0, 0),
             *b"PR",
             (0, false),
             true,
@@ -78,6 +78,7 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
                 queue: None,
                 connect: None,
                 total: Some(ms(session.started.elapsed())),
+                handshake: Some(0),
                 ..Timers::default()
             };
             log(
@@ -86,7 +87,7 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
                 Some(&be),
                 None,
                 timers,
-                0,
+                (0, 0),
                 fail.termination(),
                 (0, false),
                 false,
@@ -113,6 +114,8 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
         connect: Some(ms(c.connect_time)),
         response: None,
         total: Some(ms(session.started.elapsed())),
+        idle: None,
+        handshake: Some(0),
     };
     let null = stats.to_server == 0 && stats.to_client == 0;
     log(
@@ -121,7 +124,7 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
         Some(&be),
         server,
         timers,
-        stats.to_client,
+        (stats.to_client, stats.to_server),
         termination,
         (c.retries, c.redispatched),
         null,
@@ -136,7 +139,7 @@ fn log(
     be: Option<&Backend>,
     server: Option<&Server>,
     timers: Timers,
-    bytes: u64,
+    (bytes, bytes_in): (u64, u64),
     termination: [u8; 2],
     retries: (u32, bool),
     null: bool,
@@ -158,34 +161,34 @@ fn log(
     if !fe.logger.enabled() || (null && fe.dontlognull) {
         return;
     }
-    let mut line = String::with_capacity(160);
-    if fe.tcplog || fe.httplog {
-        let l = StreamLog {
-            client: session.ep.src,
-            date: session.accepted_at,
-            frontend: fe_name,
-            frontend_tls: false,
-            backend: be.map_or(fe_name, |b| b.name.as_str()),
-            server: server.map(|s| s.name.as_str()),
-            timers,
-            status: 0,
-            bytes,
-            logasap: false,
-            cookies: (None, None),
-            termination: [termination[0], termination[1], b'-', b'-'],
-            conns: session.conns(be, server),
-            retries,
-            queues: (0, 0),
-            request_captures: &[],
-            response_captures: &[],
-            request_line: "",
-        };
-        write_tcplog(&mut line, &l);
-    } else {
-        line = format!(
+    let l = StreamLog {
+        client: session.ep.src,
+        date: session.accepted_at,
+        accept_date: session.accepted_at,
+        frontend: fe_name,
+        frontend_tls: false,
+        frontend_addr: Some(session.ep.dst),
+        backend: be.map_or(fe_name, |b| b.name.as_str()),
+        server: server.map(|s| s.name.as_str()),
+        server_addr: server.map(|s| s.addr(session.ep.dst)),
+        timers,
+        status: 0,
+        bytes,
+        bytes_in,
+        logasap: false,
+        cookies: (None, None),
+        termination: [termination[0], termination[1], b'-', b'-'],
+        conns: session.conns(be, server),
+        retries,
+        queues: (0, 0),
+        request_captures: &[],
+        response_captures: &[],
+        request_line: "",
+    };
+    fe.logger.traffic(&l, || {
+        format!(
             "Connect from {} to {} ({}/TCP)",
             session.ep.src, session.ep.dst, fe_name
-        );
-    }
-    fe.logger.emit(&line);
+        )
+    });
 }

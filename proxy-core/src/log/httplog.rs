@@ -17,16 +17,23 @@ use super::time::Civil;
 pub struct StreamLog<'a> {
     /// Client address and port.
     pub client: SocketAddr,
-    /// When the request (or, for tcplog, the connection) was accepted.
+    /// When the request (or, for tcplog, the connection) was accepted
+    /// (`%tr`).
     pub date: SystemTime,
+    /// When the connection was accepted (`%t`, `%Ts`).
+    pub accept_date: SystemTime,
     /// Frontend name.
     pub frontend: &'a str,
     /// The frontend side used TLS (`~` after its name).
     pub frontend_tls: bool,
+    /// The address the client connected to (`%fi:%fp`).
+    pub frontend_addr: Option<SocketAddr>,
     /// Backend name; the frontend's name when no backend was chosen.
     pub backend: &'a str,
     /// Server name; `None` prints `<NOSRV>`.
     pub server: Option<&'a str>,
+    /// The server's address (`%si:%sp`), when one was chosen.
+    pub server_addr: Option<SocketAddr>,
     /// Timers in milliseconds, `None` when the step was not reached:
     /// TR (request head), Tw (queue), Tc (connect), Tr (response head), Ta/Tt (total).
     pub timers: Timers,
@@ -34,6 +41,8 @@ pub struct StreamLog<'a> {
     pub status: u16,
     /// Bytes sent to the client.
     pub bytes: u64,
+    /// Bytes received from the client (`%U`).
+    pub bytes_in: u64,
     /// `option logasap` was set and the line is emitted early.
     pub logasap: bool,
     /// Captured request and response cookies (`%CC`, `%CS`).
@@ -67,6 +76,10 @@ pub struct Timers {
     pub response: Option<u64>,
     /// Ta (httplog) or Tt (tcplog): total active time.
     pub total: Option<u64>,
+    /// Ti: idle time before the request (HTTP keep-alive), when known.
+    pub idle: Option<u64>,
+    /// Th: connection handshake time (zero without TLS).
+    pub handshake: Option<u64>,
 }
 
 fn timer(out: &mut String, t: Option<u64>) {
@@ -204,19 +217,25 @@ mod tests {
         StreamLog {
             client: "127.0.0.1:48668".parse().unwrap(),
             date: UNIX_EPOCH + Duration::from_millis(1_795_860_554_658),
+            accept_date: UNIX_EPOCH + Duration::from_millis(1_795_860_554_658),
             frontend: "web",
             frontend_tls: false,
+            frontend_addr: None,
             backend: "st",
             server: Some("web1"),
+            server_addr: None,
             timers: Timers {
                 request: Some(0),
                 queue: Some(0),
                 connect: Some(0),
                 response: Some(0),
                 total: Some(0),
+                idle: Some(0),
+                handshake: Some(0),
             },
             status: 200,
             bytes: 76,
+            bytes_in: 0,
             logasap: true,
             cookies: (None, None),
             termination: *b"----",

@@ -18,15 +18,27 @@ pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
 
-/// How a log line is framed on the wire.
+/// How a log line is framed on the wire, as HAProxy 2.6 frames each
+/// `format` of a `log` line (checked byte for byte against its output).
+///
+/// PRI is `facility * 8 + level`; `short` and `timed` carry the level alone.
+/// No host name is sent (HAProxy sends one only with `log-send-hostname`):
+/// RFC 5424 has `-` in its place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
-    /// `<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE` (HAProxy's default).
+    /// `<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE` (HAProxy's default; `local`
+    /// is the same without a host name, which is never sent).
     Rfc3164,
-    /// `<PRI>1 TIMESTAMP HOST TAG PID - - MESSAGE`.
+    /// `<PRI>1 TIMESTAMP - TAG PID - - MESSAGE`.
     Rfc5424,
-    /// `<PRI>MESSAGE`.
+    /// `<LEVEL>MESSAGE`.
     Short,
+    /// `<PRI>MESSAGE`.
+    Priority,
+    /// `<LEVEL>TIMESTAMP MESSAGE`, the time stamp as in RFC 5424.
+    Timed,
+    /// `TIMESTAMP MESSAGE`.
+    Iso,
     /// The message alone.
     Raw,
 }
@@ -51,8 +63,9 @@ pub struct Priority {
     pub level: u8,
 }
 
-/// Appends one framed line (terminated by `\n`) to `out`, truncated so that the
-/// whole line, newline included, fits in `max_len` bytes.
+/// Appends one framed line to `out`: header and message truncated to
+/// `max_len` bytes, then `\n` (so the datagram is at most `max_len + 1`
+/// bytes, as HAProxy sends it).
 pub fn frame(
     out: &mut Vec<u8>,
     framing: Framing,
@@ -63,7 +76,8 @@ pub fn frame(
     max_len: usize,
 ) {
     let start = out.len();
-    let pri = u32::from(priority.facility) * 8 + u32::from(priority.level.min(7));
+    let level = u32::from(priority.level.min(7));
+    let pri = u32::from(priority.facility) * 8 + level;
     let civil = Civil::from_system(now);
     let mut head = String::with_capacity(64);
     match framing {
@@ -83,13 +97,7 @@ pub fn frame(
             head.push_str(&pri.to_string());
             head.push_str(">1 ");
             civil.write_rfc5424(&mut head);
-            head.push(' ');
-            head.push_str(if origin.host.is_empty() {
-                "-"
-            } else {
-                &origin.host
-            });
-            head.push(' ');
+            head.push_str(" - ");
             head.push_str(&origin.tag);
             head.push(' ');
             head.push_str(&origin.pid.to_string());
@@ -97,16 +105,31 @@ pub fn frame(
         }
         Framing::Short => {
             head.push('<');
+            head.push_str(&level.to_string());
+            head.push('>');
+        }
+        Framing::Priority => {
+            head.push('<');
             head.push_str(&pri.to_string());
             head.push('>');
+        }
+        Framing::Timed => {
+            head.push('<');
+            head.push_str(&level.to_string());
+            head.push('>');
+            civil.write_rfc5424(&mut head);
+            head.push(' ');
+        }
+        Framing::Iso => {
+            civil.write_rfc5424(&mut head);
+            head.push(' ');
         }
         Framing::Raw => {}
     }
     out.extend_from_slice(head.as_bytes());
     out.extend_from_slice(message.as_bytes());
-    let limit = max_len.max(1);
-    if out.len() - start + 1 > limit {
-        out.truncate(start + limit - 1);
+    if out.len() - start > max_len {
+        out.truncate(start + max_len);
     }
     out.push(b'\n');
 }
@@ -248,6 +271,42 @@ mod tests {
         assert_eq!(out, b"<150>Nov 28 10:09:14 haproxy[21149]: hello\n");
     }
 
+    /// Each `format` of a `log` line as HAProxy 2.6.12 sent the message
+    /// `m` at local2.info (captured with a UDP listener).
+    #[test]
+    fn every_framing_matches_captured_haproxy_datagrams() {
+        // 2026-11-28T11:01:58.307814Z
+        let now = UNIX_EPOCH + Duration::from_micros(1_795_863_718_307_814);
+        let cases: [(Framing, &[u8]); 7] = [
+            (
+                Framing::Rfc3164,
+                b"<150>Nov 28 11:01:58 haproxy[21149]: m\n",
+            ),
+            (
+                Framing::Rfc5424,
+                b"<150>1 2026-11-28T11:01:58.307814+00:00 - haproxy 21149 - - m\n",
+            ),
+            (Framing::Short, b"<6>m\n"),
+            (Framing::Priority, b"<150>m\n"),
+            (Framing::Timed, b"<6>2026-11-28T11:01:58.307814+00:00 m\n"),
+            (Framing::Iso, b"2026-11-28T11:01:58.307814+00:00 m\n"),
+            (Framing::Raw, b"m\n"),
+        ];
+        for (framing, want) in cases {
+            let mut out = Vec::new();
+            let p = Priority {
+                facility: 18,
+                level: 6,
+            };
+            frame(&mut out, framing, p, now, &origin(), "m", 1024);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(want),
+                "{framing:?}"
+            );
+        }
+    }
+
     #[test]
     fn truncation_keeps_newline() {
         let mut out = Vec::new();
@@ -263,7 +322,7 @@ mod tests {
             "abcdef",
             4,
         );
-        assert_eq!(out, b"abc\n");
+        assert_eq!(out, b"abcd\n");
     }
 
     #[test]
@@ -283,8 +342,12 @@ mod tests {
         t.log(6, SystemTime::now(), &origin(), "info line");
         let mut buf = [0u8; 256];
         let n = rx.recv(&mut buf).unwrap();
-        assert_eq!(&buf[..n], b"<150>info line\n");
-        let capped = Target { min_level: 5, ..t };
+        assert_eq!(&buf[..n], b"<6>info line\n");
+        let capped = Target {
+            min_level: 5,
+            framing: Framing::Priority,
+            ..t
+        };
         capped.log(0, SystemTime::now(), &origin(), "emerg capped to notice");
         let n = rx.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"<149>emerg capped to notice\n");
