@@ -615,9 +615,17 @@ fn emit_log(
             handshake: Some(0),
         },
         status: txn.status,
-        bytes: txn.bytes,
+        // HAProxy logs no bytes for the error page of a request it could
+        // not parse.
+        bytes: if txn.request_line.is_empty() {
+            0
+        } else {
+            txn.bytes
+        },
         bytes_in: txn.bytes_in,
-        logasap,
+        // With `option logasap` every line marks its totals with `+`, as
+        // HAProxy does, whether it was sent early or not.
+        logasap: logasap || fe.logasap,
         cookies: (None, None),
         termination: [txn.termination[0], txn.termination[1], b'-', b'-'],
         conns: session.conns(be, server),

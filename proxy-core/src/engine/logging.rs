@@ -83,7 +83,15 @@ impl Logger {
         let mut targets = Vec::new();
         for Spanned { value, span } in &p.logs {
             match value {
-                Log::Global => targets.extend(global.targets.iter().cloned()),
+                // `log global` in both defaults and the proxy sends each
+                // line once, as HAProxy does.
+                Log::Global => {
+                    for t in &global.targets {
+                        if !targets.iter().any(|x| Arc::ptr_eq(x, t)) {
+                            targets.push(Arc::clone(t));
+                        }
+                    }
+                }
                 Log::Target(t) => targets.push(open(t, span)?),
             }
         }

@@ -1,0 +1,407 @@
+//! Log lines compared with HAProxy 2.6's: the seed configuration (its
+//! addresses moved to loopback) plus a `log-format` frontend, a frontend
+//! without servers and a `mode tcp` listener with `option tcplog`, served
+//! once by the real `haproxy` and once by the engine, each logging to its
+//! own UDP syslog listener. The same requests go through both, and the
+//! datagrams must be equal once the time stamps, pids, client ports and
+//! timer values are masked.
+//!
+//! Skipped with a printed reason when `haproxy` is not installed.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use proxy_core::engine::Engine;
+use regex::Regex;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("ephemeral port")
+}
+
+/// A backend that answers every request with a fixed response and closes.
+fn backend() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("backend");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    port
+}
+
+fn answer(stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = line.split_once(':')
+            && n.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let _ = writer.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\
+          Connection: close\r\n\r\nok",
+    );
+}
+
+/// Collects syslog datagrams on a loopback UDP port.
+struct Syslog(UdpSocket);
+
+impl Syslog {
+    fn new() -> Syslog {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("udp");
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        Syslog(s)
+    }
+
+    fn port(&self) -> u16 {
+        self.0.local_addr().expect("address").port()
+    }
+
+    /// The next datagram, waiting up to 5 s.
+    fn next(&self) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            if let Ok(n) = self.0.recv(&mut buf) {
+                return Some(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        None
+    }
+
+    /// Drops what is waiting (start-up notices).
+    fn drain(&self) {
+        let mut buf = [0u8; 4096];
+        while self.0.recv(&mut buf).is_ok() {}
+    }
+}
+
+/// Ports of one proxy's listeners and of the shared backends.
+struct Ports {
+    web: u16,
+    stats: u16,
+    nosrv: u16,
+    lf: u16,
+    tcp: u16,
+    syslog: u16,
+    b1: u16,
+    b2: u16,
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+const LOG_FORMAT: &str = "%ci:%cp %f %b %s %ST %B %U %tsc %ts %HM %HP %HQ %HV %{+Q}HU \
+                          %hr %hrl %{+Q}r %[capture.req.hdr(0),lower] %{+Q}[src] %[dst_port] \
+                          %{+X}fp %fp %si %{+E}[capture.req.hdr(1)] %ac/%fc/%bc/%sc/%rc %sq/%bq";
+
+/// The seed configuration on loopback, with the extra test proxies.
+fn config(p: &Ports) -> String {
+    let seed = std::fs::read_to_string(workspace().join("examples/seed/haproxy.cfg"))
+        .expect("examples/seed/haproxy.cfg");
+    let mut out = String::new();
+    for line in seed.lines() {
+        let code = line.split('#').next().unwrap_or("").trim_end();
+        let first = code.split_whitespace().next().unwrap_or("");
+        if ["chroot", "pidfile", "user", "group", "daemon"].contains(&first)
+            || code.trim_start().starts_with("stats socket")
+        {
+            continue;
+        }
+        let code = code
+            .replace(
+                "log         127.0.0.1 local2",
+                &format!("log 127.0.0.1:{} local2", p.syslog),
+            )
+            .replace("bind :8080", &format!("bind 127.0.0.1:{}", p.stats))
+            .replace("bind :80", &format!("bind 127.0.0.1:{}", p.web))
+            .replace("192.168.10.3:80", &format!("127.0.0.1:{}", p.b1))
+            .replace("192.168.10.4:80", &format!("127.0.0.1:{}", p.b2));
+        // No health checks: their connections would shift the counters.
+        let code = if first == "server" {
+            code.replace(" check ", " ")
+        } else {
+            code
+        };
+        out.push_str(&code);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "frontend nosrv\n    bind 127.0.0.1:{nosrv}\n    default_backend empty\n\
+         backend empty\n    mode http\n\
+         frontend lf\n    bind 127.0.0.1:{lf}\n    capture request header Host len 10\n    \
+         capture request header X-Note len 20\n    log-format \"{LOG_FORMAT}\"\n    \
+         default_backend static_servers\n\
+         listen tcpin\n    bind 127.0.0.1:{tcp}\n    mode tcp\n    option tcplog\n    \
+         server t1 127.0.0.1:{b1}\n",
+        nosrv = p.nosrv,
+        lf = p.lf,
+        tcp = p.tcp,
+        b1 = p.b1,
+    ));
+    out
+}
+
+/// A request case: its name, which listener, the raw bytes.
+type Case = (&'static str, fn(&Ports) -> u16, &'static str);
+
+fn cases() -> Vec<Case> {
+    vec![
+        (
+            "static route, captures present",
+            |p| p.web,
+            "GET /static/a.png HTTP/1.1\r\nHost: www.example.com\r\nX-Forwarded-For: 10.0.0.1\r\n\
+             Referer: http://x/y\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "dynamic route, captures absent",
+            |p| p.web,
+            "GET /index.php?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "POST with a body",
+            |p| p.web,
+            "POST /form.php HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\nConnection: close\r\n\r\n\
+             hello world",
+        ),
+        ("bad request", |p| p.web, "GET /a b c HTTP/1.1\r\n\r\n"),
+        (
+            "no server: 503",
+            |p| p.nosrv,
+            "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "log-format",
+            |p| p.lf,
+            "GET /p%20q/r?x=1&y=\"2 HTTP/1.1\r\nHost: LongHostName\r\n\
+             X-Note: a\"b\\c]d|e{f\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "log-format, no query, bad request",
+            |p| p.lf,
+            "GET /a b c HTTP/1.1\r\n\r\n",
+        ),
+        ("tcplog", |p| p.tcp, "GET / HTTP/1.0\r\n\r\n"),
+    ]
+}
+
+/// Masks what legitimately differs between two runs.
+fn mask(line: &str) -> String {
+    let rules = [
+        // Syslog header time stamp and pid.
+        (
+            r"^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d haproxy\[\d+\]: ",
+            "<$1>DATE haproxy[PID]: ",
+        ),
+        // Accept dates.
+        (r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]", "[DATE]"),
+        // Client ports.
+        (r"127\.0\.0\.1:\d+ ", "127.0.0.1:PORT "),
+        // Listener and server ports chosen per run.
+        (r"(%fp|\b)\d{4,5}\b", "${1}PORT"),
+        (r"\b[0-9A-F]{4}\b", "HEXPORT"),
+        // Timers: every value but -1 (not reached), keeping a `+`.
+        (r"(^|[ /+])\d+(/-?\+?\d+){2,4}( )", "${1}TIMERS${3}"),
+        // Connection counters: taken while other connections of the same
+        // run close, so their values depend on timing.
+        (r" \d+/\d+/\d+/\d+/\+?\d+ (\d+)/(\d+)", " CONNS ${1}/${2}"),
+        // Byte counts of forwarded messages: HAProxy 2.6 counts the bytes of
+        // its internal (HTX) form of a message, not those on the wire, and
+        // its error pages differ from the engine's. The `+` of logasap
+        // stays compared.
+        (r" (\d{3}) (\+?)\d+ ", " ${1} ${2}BYTES "),
+        (r"( lf \S+ \S+ \d{3} BYTES) \d+ ", "${1} BYTES "),
+    ];
+    let mut s = line.trim_end().to_string();
+    for (re, to) in rules {
+        s = Regex::new(re)
+            .expect("regex")
+            .replace_all(&s, to)
+            .into_owned();
+    }
+    s
+}
+
+/// Timers that were not reached, as `-1` markers, to compare apart from
+/// their values.
+fn unreached(line: &str) -> Vec<usize> {
+    line.split(' ')
+        .filter(|w| {
+            w.contains('/')
+                && w.split('/')
+                    .all(|t| t.trim_start_matches('+').parse::<i64>().is_ok())
+        })
+        .map(|w| w.split('/').filter(|t| *t == "-1").count())
+        .collect()
+}
+
+fn send(port: u16, request: &str) {
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(request.as_bytes()).expect("send");
+    let mut sink = Vec::new();
+    let _ = s.read_to_end(&mut sink);
+}
+
+fn wait_listening(port: u16, child: &mut Child, err: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "haproxy exited with {status}: {}",
+                std::fs::read_to_string(err).unwrap_or_default()
+            );
+        }
+        assert!(Instant::now() < deadline, "haproxy does not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs every case through one proxy and returns its log lines.
+fn run_cases(ports: &Ports, syslog: &Syslog) -> Vec<(String, String)> {
+    syslog.drain();
+    let mut lines = Vec::new();
+    for (name, port, request) in cases() {
+        send(port(ports), request);
+        let line = syslog
+            .next()
+            .unwrap_or_else(|| format!("<no line for {name}>"));
+        lines.push((name.to_string(), line));
+    }
+    lines
+}
+
+fn ports(syslog: &Syslog, b1: u16, b2: u16) -> Ports {
+    Ports {
+        web: free_port(),
+        stats: free_port(),
+        nosrv: free_port(),
+        lf: free_port(),
+        tcp: free_port(),
+        syslog: syslog.port(),
+        b1,
+        b2,
+    }
+}
+
+fn haproxy_lines(b1: u16, b2: u16) -> Option<Vec<(String, String)>> {
+    let syslog = Syslog::new();
+    let p = ports(&syslog, b1, b2);
+    let dir = std::env::temp_dir().join(format!("log-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(&cfg, config(&p)).expect("write config");
+    let err = dir.join("haproxy.stderr");
+    let mut child = Command::new("haproxy")
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .ok()?;
+    wait_listening(p.tcp, &mut child, &err);
+    let lines = run_cases(&p, &syslog);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(lines)
+}
+
+fn engine_lines(b1: u16, b2: u16) -> Vec<(String, String)> {
+    let syslog = Syslog::new();
+    let p = ports(&syslog, b1, b2);
+    let text = config(&p);
+    let config = proxy_config::parse_str("seed.cfg", &text, &|_| None)
+        .unwrap_or_else(|e| panic!("config: {e}"))
+        .config;
+    let engine = Engine::build(&config).unwrap_or_else(|e| panic!("build: {e}"));
+    let listeners = engine.bind().expect("bind");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let served = runtime.spawn(engine.serve(listeners, async {
+        let _ = rx.await;
+    }));
+    let lines = run_cases(&p, &syslog);
+    let _ = tx.send(());
+    let _ = runtime.block_on(served);
+    lines
+}
+
+#[test]
+fn log_lines_match_haproxy() {
+    if Command::new("haproxy").arg("-v").output().is_err() {
+        eprintln!("skipped: haproxy is not installed");
+        return;
+    }
+    let (b1, b2) = (backend(), backend());
+    let Some(theirs) = haproxy_lines(b1, b2) else {
+        eprintln!("skipped: haproxy does not start");
+        return;
+    };
+    let ours = engine_lines(b1, b2);
+    let mut report = String::new();
+    for ((name, t), (_, o)) in theirs.iter().zip(&ours) {
+        if mask(t) != mask(o) || unreached(t) != unreached(o) {
+            report.push_str(&format!(
+                "{name}:\n  haproxy:  {}\n  haproxyd: {}\n",
+                t.trim_end(),
+                o.trim_end()
+            ));
+        }
+    }
+    assert!(report.is_empty(), "log lines differ:\n{report}");
+}
+
+#[test]
+fn masking_keeps_what_matters() {
+    let a = "<150>Nov 28 10:09:14 haproxy[21149]: 127.0.0.1:48668 [28/Nov/2026:10:09:14.658] \
+             web static_servers/web1 0/0/1/2/+3 200 +76 - - ---- 1/1/1/0/0 0/0 {h||} \"GET / HTTP/1.1\"";
+    let b = "<150>Nov 28 10:09:15 haproxy[99]: 127.0.0.1:3 [28/Nov/2026:10:09:15.001] \
+             web static_servers/web1 5/0/0/0/+9 200 +76 - - ---- 1/1/1/0/0 0/0 {h||} \"GET / HTTP/1.1\"";
+    assert_eq!(mask(a), mask(b));
+    // Bytes are masked, but not the `+` of logasap nor the status.
+    assert_ne!(mask(a), mask(&b.replace("+76", "77")));
+    assert_ne!(mask(a), mask(&b.replace("200", "503")));
+    assert_ne!(mask(a), mask(&b.replace("----", "SC--")));
+    let d = "x 0/-1/-1/-1/0 y";
+    assert_eq!(unreached(d), vec![3]);
+}
