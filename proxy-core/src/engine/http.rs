@@ -669,6 +669,7 @@ async fn forward_request(
     head: Bytes,
     body: BodyKind,
     timeouts: (Option<Duration>, Option<Duration>),
+    body_in: &mut u64,
 ) -> ReqEnd {
     let (t_client, t_server) = timeouts;
     if write_all(swr, &head, t_server).await.is_err() {
@@ -677,7 +678,6 @@ async fn forward_request(
     if matches!(body, BodyKind::Empty) {
         return ReqEnd::Done;
     }
-    body_in: &mut u64,
     let mut dec = BodyDecoder::new(body, Side::Client);
     loop {
         let Ok((fwd, done)) = ready(&mut dec, cbuf) else {
@@ -685,6 +685,7 @@ async fn forward_request(
         };
         if fwd > 0 {
             let chunk = cbuf.split_to(fwd.min(cbuf.len()));
+            *body_in += chunk.len() as u64;
             if write_all(swr, &chunk, t_server).await.is_err() {
                 return ReqEnd::Server;
             }
@@ -693,7 +694,6 @@ async fn forward_request(
             return ReqEnd::Done;
         }
         match read_some(crd, cbuf, t_client).await {
-            *body_in += chunk.len() as u64;
             Ok(n) if n > 0 => {}
             Ok(_) | Err(Some(_)) => return ReqEnd::Client(false),
             Err(None) => return ReqEnd::Client(true),
@@ -1092,6 +1092,7 @@ impl Http {
             req_caps: capture(req.headers(), &fe.req_captures),
             res_caps: vec![None; fe.res_captures.len()],
             termination: *b"--",
+            bytes_in: req.encoded_len() as u64,
             ..TxnLog::default()
         };
         let mut vars = HashMap::new();
@@ -1100,7 +1101,6 @@ impl Http {
             let (status, bytes) = super::stats_view::prometheus(&self.session.ctx.rt);
             super::stats_view::intercepted(&fe);
             txn.termination = *b"PR";
-            bytes_in: req.encoded_len() as u64,
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
             return self
                 .reply(&mut txn, (status, &bytes), timing, (info0, mode))
@@ -1248,6 +1248,7 @@ impl Http {
             sent_at: Instant::now(),
             timing,
         };
+        let mut body_in = 0u64;
         let (req_end, out) = {
             let req_dir = forward_request(
                 &mut self.crd,
@@ -1256,13 +1257,13 @@ impl Http {
                 head_bytes.freeze(),
                 info.body,
                 (fe.timeout_client, be.timeout_server),
+                &mut body_in,
             );
             let res_dir = forward_response(
                 &cx,
                 &mut self.cwr,
                 &mut conn.rd,
                 &mut conn.buf,
-        let mut body_in = 0u64;
                 &mut vars,
                 &mut txn,
             );
@@ -1271,7 +1272,6 @@ impl Http {
             let mut out = None;
             while req_end.is_none() || out.is_none() {
                 tokio::select! {
-                &mut body_in,
                     r = &mut req_dir, if req_end.is_none() => {
                         let abort = matches!(r, ReqEnd::Client(_));
                         req_end = Some(r);
@@ -1293,6 +1293,7 @@ impl Http {
             (req_end, out)
         };
         drop(slot);
+        txn.bytes_in += body_in;
         let res_end = out.as_ref().map(|o| &o.end);
         match (&req_end, res_end) {
             (Some(ReqEnd::Done), Some(ResEnd::Tunnel)) => {
@@ -1307,7 +1308,6 @@ impl Http {
             (Some(ReqEnd::Client(false)), _) => txn.termination = *b"CD",
             (Some(ReqEnd::Server), _) => txn.termination = *b"SD",
             _ => {}
-        txn.bytes_in += body_in;
         }
         let logged_early = fe.logasap && txn.t_response.is_some();
         if !logged_early {
