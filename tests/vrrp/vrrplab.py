@@ -714,10 +714,11 @@ def scen_malformed(lab):
     settle(lab)
     marks = {n.name: len(n.log_text()) for n in lab.nodes}
     t0 = time.time()
-    for case in MALFORMED:
-        probe(lab, case)
-        time.sleep(0.2)
-    for case in ("short", "v3"):
+    for case in [*MALFORMED, "short", "v3"]:
+        # one probe per advert interval: keepalived's master restarts its advert timer on
+        # every packet it receives, even a rejected one, so a faster burst would silence
+        # it for longer than the backup's master-down interval
+        lab.after_advert(n1, 77)
         probe(lab, case)
     time.sleep(4)   # longer than the master-down interval: an accepted advert would show
     if lab.holders(VIP1) != ["n1"]:
