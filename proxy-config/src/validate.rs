@@ -127,7 +127,6 @@ fn lax_number(w: Option<&Word<'_>>, at: &Word<'_>, keyword: &str, notes: &mut Ve
     n.value
 }
 
-fn bad_address(w: &Word<'_>, keyword: &str, address: &str, reason: impl Into<String>) -> Fail {
 /// `uid N` / `gid N`: a decimal id, with an optional sign as HAProxy's
 /// `strl2irc` reads it (a negative id wraps as C's `uid_t` does). Anything
 /// else is a warning and sets nothing, as in HAProxy.
@@ -172,6 +171,7 @@ fn already_specified(w: &Word<'_>, keyword: &str, what: &str) -> Fail {
     )
 }
 
+fn bad_address(w: &Word<'_>, keyword: &str, address: &str, reason: impl Into<String>) -> Fail {
     fail_at(
         w,
         DiagnosticKind::BadAddress {
