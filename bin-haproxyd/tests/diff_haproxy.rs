@@ -23,12 +23,7 @@ use util::{Proxy, TempDir, free_port, local, workspace};
 
 /// Differences from HAProxy that are known, as (case name, reason). The test
 /// fails when one of them disappears too, so the list stays true.
-const KNOWN: &[(&str, &str)] = &[(
-    "400: bad chunk size",
-    "proxy-core forwards the request head before it decodes the body, then \
-         drops both connections on the bad chunk size; HAProxy, which finds the \
-         error in the data it already holds, answers 400 and forwards nothing",
-)];
+const KNOWN: &[(&str, &str)] = &[];
 
 /// One request as a recording backend received it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -661,6 +661,14 @@ fn ready(dec: &mut BodyDecoder, buf: &[u8]) -> Result<(usize, bool), crate::h1::
     }
 }
 
+/// Whether the chunked body bytes already read with the head break the
+/// framing. HAProxy parses them before it picks a server and answers 400
+/// without forwarding anything; later bytes can only abort the transfer.
+fn chunked_prefix_broken(buf: &[u8]) -> bool {
+    let mut dec = BodyDecoder::new(BodyKind::Chunked, Side::Client);
+    ready(&mut dec, buf).is_err()
+}
+
 /// Forwards the request head and body to the server.
 async fn forward_request(
     crd: &mut ReadHalf<ClientStream>,
@@ -1095,6 +1103,12 @@ impl Http {
             bytes_in: req.encoded_len() as u64,
             ..TxnLog::default()
         };
+        if matches!(info0.body, BodyKind::Chunked) && chunked_prefix_broken(&self.cbuf) {
+            txn.termination = *b"PR";
+            self.answer(&mut txn, 400, parse_error_page(400), timing)
+                .await;
+            return Next::Close;
+        }
         let mut vars = HashMap::new();
         let verdict = run_request_rules(&fe.http_request, &mut req, ep, &mut vars);
         if let Verdict::Prometheus = verdict {

@@ -705,7 +705,10 @@ impl HeadParser {
             }
         }
         let body = scan.body(side)?;
-        let keep_alive = scan.persistent(version);
+        // RFC 9112 6.1: after a request with both Content-Length and
+        // Transfer-Encoding the connection closes, so that whatever a
+        // peer framed differently cannot become a request of its own.
+        let keep_alive = scan.persistent(version) && !(scan.te && scan.first_cl.is_some());
         let method = method.as_bytes();
         let info = RequestInfo {
             version,
@@ -941,10 +944,12 @@ impl Scan {
                 self.te = true;
                 for elem in value.split(|&b| b == b',') {
                     let t = trim_ows(elem);
-                    if t.is_empty() || self.chunked {
-                        // Nothing may follow chunked, and no empty codings.
+                    if self.chunked {
+                        // Nothing may follow chunked.
                         return Err(err(ErrorKind::TransferEncoding));
                     }
+                    // An empty element counts as a coding other than
+                    // chunked, as in HAProxy: `, chunked` is a 422.
                     if t.eq_ignore_ascii_case(b"chunked") {
                         self.chunked = true;
                     } else {
