@@ -187,7 +187,32 @@ fn privileges_drop_after_binding_a_privileged_port() {
     assert_eq!(ids("Gid:"), [gid; 4], "real, effective, saved, fs gid");
     assert!(!ids("Groups:").contains(&0), "root's group is gone");
     let root = std::fs::read_link(format!("/proc/{pid}/root")).unwrap();
-    assert_eq!(root, jail.canonicalize().unwrap());
+    let jail = jail.canonicalize().unwrap();
+    assert_eq!(root, jail);
+    // Nothing outside is reachable: a file beside the jail does not exist
+    // from the proxy's root, its working directory is inside, and it holds
+    // no descriptor of a directory outside (fchdir would be a way out).
+    let outside = dir.write("secret", "outside the jail\n");
+    assert!(outside.exists());
+    let through_root = format!("/proc/{pid}/root{}", outside.display());
+    assert!(
+        std::fs::metadata(&through_root).is_err(),
+        "{through_root} is reachable"
+    );
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();
+    assert!(
+        cwd.starts_with(&jail),
+        "working directory {}",
+        cwd.display()
+    );
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap() {
+        let target = std::fs::read_link(fd.unwrap().path()).unwrap();
+        assert!(
+            !target.is_dir() || target.starts_with(&jail),
+            "open directory outside the jail: {}",
+            target.display()
+        );
+    }
     proxy.signal(Signal::SIGTERM);
     assert!(proxy.wait_exit().success());
 }
