@@ -6,9 +6,15 @@
 //!
 //! Signals, as HAProxy handles them: SIGTERM and SIGINT stop at once,
 //! SIGUSR1 stops gracefully (listeners close, sessions in progress finish),
-//! SIGHUP is ignored. SIGTTOU and SIGTTIN (pause and resume the listeners)
-//! are caught so that they do not suspend the process, but the engine cannot
-//! pause its listeners yet: they only print a warning.
+//! SIGHUP is ignored, SIGTTOU pauses the listeners and SIGTTIN resumes them.
+//!
+//! Replacing a running process (`-sf`/`-st`): listeners are bound with
+//! `SO_REUSEPORT`, so the new process binds beside the old ones and only
+//! then tells them to stop, and no connection is refused in between. When
+//! the bind still finds the address busy (`-dR`, or old processes that did
+//! not set `SO_REUSEPORT`), HAProxy's older protocol takes over: the old
+//! processes are asked to pause (SIGTTOU) while the new one retries, and to
+//! resume (SIGTTIN) if it gives up.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -20,14 +26,14 @@ use proxy_core::engine::{Engine, EngineError, Listeners};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::daemon;
-use crate::flags::Flags;
+use crate::flags::{DebugFlag, Flags};
 use crate::privileges::Plan;
 use crate::report::{Console, Tag, prefix};
 
 /// How long a new process keeps retrying a busy address after asking the
-/// old processes to release it.
-const REBIND_ATTEMPTS: u32 = 50;
-const REBIND_PAUSE: Duration = Duration::from_millis(100);
+/// old processes to pause, as HAProxy does (100 tries, 10 ms apart).
+const REBIND_ATTEMPTS: u32 = 100;
+const REBIND_PAUSE: Duration = Duration::from_millis(10);
 
 /// Serves `config` until a signal stops it. `Err` is the alert to print.
 pub(crate) fn run(
@@ -46,6 +52,7 @@ pub(crate) fn run(
     // Server state changes go to stderr in the foreground, as HAProxy's do;
     // not with -q, and not in the background, whose stderr is /dev/null.
     engine.set_console_notices(!flags.quiet && !daemon::is_child());
+    engine.set_reuse_port(!flags.debug.contains(&DebugFlag::NoReuseport));
     for warning in engine.warnings() {
         console.push(Tag::Warning, &format!("config : {warning}"));
     }
@@ -62,11 +69,14 @@ pub(crate) fn run(
         let _context = runtime.enter();
         Signals::install()?
     };
-    let (listeners, told) = bind(&engine, flags)?;
-    if !told {
-        tell_old_processes(&flags.soft_stop, Signal::SIGUSR1);
-        tell_old_processes(&flags.hard_stop, Signal::SIGTERM);
-    }
+    let listeners = bind(&engine, flags)?;
+    tell_old_processes(&flags.soft_stop, Signal::SIGUSR1);
+    tell_old_processes(&flags.hard_stop, Signal::SIGTERM);
+    let frontends: Vec<String> = config
+        .frontends()
+        .filter(|p| !p.binds.is_empty())
+        .map(|p| p.name.value.clone())
+        .collect();
     let pidfile = flags
         .pidfile
         .as_ref()
@@ -88,7 +98,7 @@ pub(crate) fn run(
     // (the C library relays them), so the workers started above drop too.
     plan.apply()?;
     let pid = std::process::id();
-    let result = runtime.block_on(serve(engine, listeners, signals, null, pid));
+    let result = runtime.block_on(serve(engine, listeners, signals, null, pid, &frontends));
     // A hard stop leaves sessions behind: do not wait for them.
     runtime.shutdown_background();
     result
@@ -114,33 +124,40 @@ fn apply_command_line(config: &mut Config, flags: &Flags) {
     }
 }
 
-/// Binds every listener. A busy address with old processes to replace is
-/// retried after asking them to stop, since without `SO_REUSEPORT` the new
-/// listeners cannot coexist with theirs. Also says whether the old processes
-/// were told already.
-fn bind(engine: &Engine, flags: &Flags) -> Result<(Listeners, bool), String> {
-    let old = !flags.soft_stop.is_empty() || !flags.hard_stop.is_empty();
-    let mut told = false;
-    let mut attempt = 0;
-    loop {
+/// Binds every listener. An address still busy although old processes
+/// are being replaced (they or this process do not use `SO_REUSEPORT`) is
+/// retried after asking them to pause; if it stays busy, they are asked to
+/// resume and the error is returned.
+fn bind(engine: &Engine, flags: &Flags) -> Result<Listeners, String> {
+    let busy = |err: &EngineError| {
+        matches!(err, EngineError::Bind { source, .. }
+            if source.kind() == std::io::ErrorKind::AddrInUse)
+    };
+    let old: Vec<u32> = flags
+        .soft_stop
+        .iter()
+        .chain(&flags.hard_stop)
+        .copied()
+        .collect();
+    let mut last = match engine.bind() {
+        Ok(listeners) => return Ok(listeners),
+        Err(err) if !old.is_empty() && busy(&err) => err,
+        Err(err) => return Err(format!("{err}")),
+    };
+    tell_old_processes(&old, Signal::SIGTTOU);
+    for _ in 0..REBIND_ATTEMPTS {
+        std::thread::sleep(REBIND_PAUSE);
         match engine.bind() {
-            Ok(listeners) => return Ok((listeners, told)),
-            Err(EngineError::Bind { ref source, .. })
-                if old
-                    && source.kind() == std::io::ErrorKind::AddrInUse
-                    && attempt < REBIND_ATTEMPTS =>
-            {
-                if !told {
-                    tell_old_processes(&flags.soft_stop, Signal::SIGUSR1);
-                    tell_old_processes(&flags.hard_stop, Signal::SIGTERM);
-                    told = true;
-                }
-                attempt += 1;
-                std::thread::sleep(REBIND_PAUSE);
+            Ok(listeners) => return Ok(listeners),
+            Err(err) if busy(&err) => last = err,
+            Err(err) => {
+                last = err;
+                break;
             }
-            Err(err) => return Err(format!("{err}")),
         }
     }
+    tell_old_processes(&old, Signal::SIGTTIN);
+    Err(format!("{last}"))
 }
 
 /// Sends `signal` to each pid. A pid that is gone is not an error, as in
@@ -192,6 +209,7 @@ async fn serve(
     signals: Signals,
     null: Option<std::fs::File>,
     pid: u32,
+    frontends: &[String],
 ) -> Result<(), String> {
     let Signals {
         mut terminate,
@@ -204,6 +222,7 @@ async fn serve(
     if let Some(null) = null {
         daemon::ready(null)?;
     }
+    let handle = engine.handle();
     let serving = engine.serve(listeners, async move {
         let _ = soft.recv().await;
     });
@@ -214,8 +233,20 @@ async fn serve(
             _ = terminate.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),
             _ = hangup.recv() => {}
-            _ = pause.recv() => warn(pid, "SIGTTOU: pausing listeners is not supported; ignored."),
-            _ = resume.recv() => warn(pid, "SIGTTIN: resuming listeners is not supported; ignored."),
+            _ = pause.recv() => {
+                if handle.pause_listeners() {
+                    for name in frontends {
+                        warn(pid, &format!("Paused frontend {name}."));
+                    }
+                }
+            }
+            _ = resume.recv() => {
+                if handle.resume_listeners() {
+                    for name in frontends {
+                        warn(pid, &format!("Resumed frontend {name}."));
+                    }
+                }
+            }
         }
     }
 }

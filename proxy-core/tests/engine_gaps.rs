@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use proxy_config::{BindAddress, Config};
-use proxy_core::engine::{Engine, Listeners};
+use proxy_core::engine::{Engine, EngineError, EngineHandle, Listeners};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -212,6 +212,7 @@ fn load(text: &str) -> Config {
 
 struct Proxy {
     addrs: Vec<(String, SocketAddr)>,
+    handle: EngineHandle,
     stop: Option<oneshot::Sender<()>>,
     done: tokio::task::JoinHandle<()>,
 }
@@ -226,6 +227,7 @@ impl Proxy {
 
     fn serve(engine: Engine, listeners: Listeners) -> Proxy {
         let addrs = listeners.local_addrs();
+        let handle = engine.handle();
         let (tx, rx) = oneshot::channel();
         let done = tokio::spawn(async move {
             engine
@@ -237,6 +239,7 @@ impl Proxy {
         });
         Proxy {
             addrs,
+            handle,
             stop: Some(tx),
             done,
         }
@@ -300,5 +303,139 @@ async fn replace_header_and_value_rewrite_in_place() {
         ]
     );
     assert_eq!(b.requests.load(Ordering::SeqCst), 1);
+    proxy.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// Listeners: SO_REUSEPORT, pause and resume
+// ---------------------------------------------------------------------------
+
+/// A one-server HTTP frontend on `bind`, served by `server`.
+fn simple(bind: &str, server: SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}frontend f\n    bind {bind}\n    default_backend b\n\
+         backend b\n    server s {server}\n"
+    )
+}
+
+/// A loopback address free a moment ago. Pausing needs an explicit port: a
+/// socket bound to port 0 gives its port back when it stops listening.
+fn free_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// Polls `to` until a connection is refused (true) or accepted `want_refused`
+/// is false and a request is served; bounded in tries and time.
+async fn wait_until_refused(to: SocketAddr, want_refused: bool) -> bool {
+    for _ in 0..200 {
+        let refused = TcpStream::connect(to).await.is_err();
+        if refused == want_refused {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// One request on a new connection; `None` when the connection fails or is
+/// reset.
+async fn try_get(to: SocketAddr) -> Option<String> {
+    let mut s = tokio::time::timeout(GUARD, TcpStream::connect(to))
+        .await
+        .ok()?
+        .ok()?;
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .ok()?;
+    let mut out = Vec::new();
+    tokio::time::timeout(GUARD, s.read_to_end(&mut out))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (_, body) = text.split_once("\r\n\r\n")?;
+    Some(body.lines().next().unwrap_or_default().to_string())
+}
+
+/// Whether 20 requests in a row are answered by `server`, within a bounded
+/// number of tries.
+async fn streak(to: SocketAddr, server: &str) -> bool {
+    let mut run = 0;
+    for _ in 0..300 {
+        if try_get(to).await.as_deref() == Some(server) {
+            run += 1;
+            if run == 20 {
+                return true;
+            }
+        } else {
+            run = 0;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    false
+}
+
+/// `SO_REUSEPORT` (on by default, as in HAProxy) lets a second engine bind
+/// the address of a running one; without it (`-dR`) the bind fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reuse_port_lets_a_new_engine_bind_beside_the_old_one() {
+    let old_srv = backend("old", Behaviour::Echo).await;
+    let new_srv = backend("new", Behaviour::Echo).await;
+    let addr = free_addr();
+    let old = Proxy::start(&simple(&addr.to_string(), old_srv.addr)).await;
+    let text = simple(&addr.to_string(), new_srv.addr);
+
+    let refused = Engine::build(&load(&text)).unwrap();
+    refused.set_reuse_port(false);
+    match refused.bind() {
+        Err(EngineError::Bind { source, .. }) => {
+            assert_eq!(source.kind(), std::io::ErrorKind::AddrInUse);
+        }
+        other => panic!("bound without SO_REUSEPORT: {other:?}"),
+    }
+
+    let engine = Engine::build(&load(&text)).unwrap();
+    let listeners = engine.bind().unwrap();
+    assert_eq!(listeners.local_addr("f"), Some(addr));
+    let new = Proxy::serve(engine, listeners);
+    // The old engine pauses (as on SIGTTOU from the new process): once it
+    // has (a connection that reached its backlog just before is reset, as
+    // with HAProxy), every connection reaches the new one.
+    assert!(old.handle.pause_listeners());
+    assert!(
+        streak(addr, "new").await,
+        "the new engine did not take over"
+    );
+    // The new one pauses and the old one resumes: back to the old one.
+    assert!(new.handle.pause_listeners());
+    assert!(old.handle.resume_listeners());
+    assert!(!old.handle.resume_listeners());
+    assert!(
+        streak(addr, "old").await,
+        "the resumed engine did not take over"
+    );
+    new.stop().await;
+    old.stop().await;
+}
+
+/// SIGTTOU and SIGTTIN in HAProxy: a paused listener refuses connections,
+/// a resumed one serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_listeners_refuse_then_serve_again() {
+    let b = backend("s", Behaviour::Echo).await;
+    let addr = free_addr();
+    let proxy = Proxy::start(&simple(&addr.to_string(), b.addr)).await;
+    assert_eq!(get(addr, "/", "").await.status, 200);
+    assert!(proxy.handle.pause_listeners());
+    assert!(!proxy.handle.pause_listeners());
+    assert!(proxy.handle.listeners_paused());
+    assert!(wait_until_refused(addr, true).await, "still accepting");
+    assert!(proxy.handle.resume_listeners());
+    assert!(
+        wait_until_refused(addr, false).await,
+        "never listened again"
+    );
+    assert_eq!(get(addr, "/", "").await.server(), "s");
     proxy.stop().await;
 }

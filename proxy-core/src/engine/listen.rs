@@ -2,13 +2,117 @@
 //! binary can bind privileged ports, drop privileges, then serve; and so that
 //! sockets inherited from a previous process (seamless reload) can be handed
 //! in through [`Engine::adopt`](super::Engine::adopt) instead.
+//!
+//! Listeners are bound with `SO_REUSEPORT` unless told otherwise, as
+//! HAProxy's are, so that a new process binds beside the old one and takes
+//! over without a moment where connections are refused. They can be paused
+//! and resumed (HAProxy's SIGTTOU and SIGTTIN): a paused listener stops
+//! listening on its bound port, leaving it to the other sockets on it. (A
+//! listener bound to port 0 gives its port back to the kernel when paused
+//! and listens on another when resumed.)
 
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::{Shutdown, SocketAddr, TcpListener as StdListener};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use super::error::EngineError;
 use super::model::Runtime;
+
+/// Listener settings and the pause switch shared by every accept loop.
+#[derive(Debug)]
+pub(crate) struct ListenerControl {
+    /// Bind with `SO_REUSEPORT` (HAProxy's default; `-dR` turns it off).
+    reuse_port: AtomicBool,
+    /// True while the listeners are paused.
+    paused: watch::Sender<bool>,
+}
+
+impl Default for ListenerControl {
+    fn default() -> ListenerControl {
+        ListenerControl {
+            reuse_port: AtomicBool::new(true),
+            paused: watch::Sender::new(false),
+        }
+    }
+}
+
+impl ListenerControl {
+    /// Whether later binds use `SO_REUSEPORT`.
+    pub(crate) fn set_reuse_port(&self, on: bool) {
+        self.reuse_port.store(on, Ordering::Relaxed);
+    }
+
+    /// Pauses (`true`) or resumes (`false`) every listener; returns whether
+    /// this changed anything.
+    pub(crate) fn set_paused(&self, paused: bool) -> bool {
+        self.paused
+            .send_if_modified(|p| std::mem::replace(p, paused) != paused)
+    }
+
+    /// Whether the listeners are paused.
+    pub(crate) fn paused(&self) -> bool {
+        *self.paused.borrow()
+    }
+
+    /// A receiver of the pause switch, for an accept loop.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<bool> {
+        self.paused.subscribe()
+    }
+}
+
+/// Resolves when the pause switch changes; never if its sender is gone
+/// (it lives as long as the runtime, so this cannot happen while serving).
+pub(crate) async fn pause_changed(rx: &mut watch::Receiver<bool>) {
+    if rx.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Keeps `listener` paused until the switch turns off, and gives it back
+/// listening again (or `None` when it could not be registered again).
+///
+/// The socket stops listening (Linux turns a listening socket shut down for
+/// reading back into a bound, closed one; connections waiting in its backlog
+/// are reset, as with HAProxy), then listens again. It leaves the reactor
+/// meanwhile, so that the hang-up the shutdown reports does not stay in its
+/// readiness. Returns early, still paused, when `stop` resolves.
+pub(crate) async fn hold_paused(
+    listener: TcpListener,
+    name: &str,
+    paused: &mut watch::Receiver<bool>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Option<TcpListener> {
+    let socket = match listener.into_std() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(frontend = %name, error = %e, "cannot pause the listener");
+            return None;
+        }
+    };
+    if let Err(e) = SockRef::from(&socket).shutdown(Shutdown::Read) {
+        tracing::warn!(frontend = %name, error = %e, "cannot pause the listener");
+    }
+    tokio::pin!(stop);
+    while *paused.borrow_and_update() {
+        tokio::select! {
+            () = &mut stop => return None,
+            () = pause_changed(paused) => {}
+        }
+    }
+    if let Err(e) = SockRef::from(&socket).listen(BACKLOG) {
+        tracing::warn!(frontend = %name, error = %e, "cannot resume the listener");
+    }
+    match TcpListener::from_std(socket) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(frontend = %name, error = %e, "cannot resume the listener");
+            None
+        }
+    }
+}
 
 /// HAProxy's default listen backlog when neither `backlog` nor `maxconn` says otherwise.
 const BACKLOG: i32 = 1024;
@@ -66,12 +170,14 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
     let mut list = Vec::new();
     for (i, fe) in rt.frontends.iter().enumerate() {
         for b in &fe.binds {
-            let socket = bind_one(b.addr, b.v6only).map_err(|source| EngineError::Bind {
-                at: b.at.clone(),
-                frontend: fe.name.clone(),
-                addr: b.addr,
-                source,
-            })?;
+            let reuse_port = rt.listeners.reuse_port.load(Ordering::Relaxed);
+            let socket =
+                bind_one(b.addr, b.v6only, reuse_port).map_err(|source| EngineError::Bind {
+                    at: b.at.clone(),
+                    frontend: fe.name.clone(),
+                    addr: b.addr,
+                    source,
+                })?;
             let local = socket.local_addr().unwrap_or(b.addr);
             list.push(BoundListener {
                 frontend: i,
@@ -85,10 +191,13 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
     Ok(Listeners { list, owner, cli })
 }
 
-fn bind_one(addr: SocketAddr, v6only: bool) -> std::io::Result<StdListener> {
+fn bind_one(addr: SocketAddr, v6only: bool, reuse_port: bool) -> std::io::Result<StdListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     // Restarting right after a stop must not fail on sockets in TIME_WAIT.
     socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
     if addr.is_ipv6() {
         // `bind :::80` serves IPv4 too unless `v6only` is given, as in HAProxy.
         socket.set_only_v6(v6only)?;

@@ -119,6 +119,13 @@ impl Engine {
         self.rt.console.store(on, Ordering::Relaxed);
     }
 
+    /// Whether [`Engine::bind`] sets `SO_REUSEPORT` on the listeners, so
+    /// that another process can bind the same addresses and take over
+    /// without a gap. On by default, as in HAProxy; `-dR` turns it off.
+    pub fn set_reuse_port(&self, on: bool) {
+        self.rt.listeners.set_reuse_port(on);
+    }
+
     /// Worker threads to run the engine on (`nbthread`, else one per CPU).
     pub fn nbthread(&self) -> usize {
         self.rt.nbthread
@@ -253,12 +260,22 @@ async fn permit(sem: Option<&Arc<tokio::sync::Semaphore>>) -> Option<OwnedSemaph
     }
 }
 
-async fn accept_loop(listener: TcpListener, ctx: Shared) {
+async fn accept_loop(mut listener: TcpListener, ctx: Shared) {
+    let mut paused = ctx.rt.listeners.subscribe();
     loop {
+        if *paused.borrow_and_update() {
+            let held = listen::hold_paused(listener, &ctx.fe.name, &mut paused, ctx.stopped());
+            match held.await {
+                Some(l) if !ctx.stopping() => listener = l,
+                _ => return,
+            }
+            continue;
+        }
         // At maxconn the listener stops accepting, as HAProxy's does: new
         // connections wait in the kernel's backlog.
         let permits = tokio::select! {
             () = ctx.stopped() => return,
+            () = listen::pause_changed(&mut paused) => continue,
             p = async {
                 let g = permit(ctx.rt.maxconn.as_ref()).await;
                 let f = permit(ctx.fe.maxconn.as_ref()).await;
@@ -267,6 +284,7 @@ async fn accept_loop(listener: TcpListener, ctx: Shared) {
         };
         let accepted = tokio::select! {
             () = ctx.stopped() => return,
+            () = listen::pause_changed(&mut paused) => continue,
             a = listener.accept() => a,
         };
         let (sock, src) = match accepted {

@@ -391,6 +391,8 @@ pub(crate) struct Runtime {
     pub(crate) console: Arc<AtomicBool>,
     /// What the statistics and the runtime API need from the configuration.
     pub(crate) stats: super::stats_view::StatsModel,
+    /// `SO_REUSEPORT` and the pause switch of the listeners.
+    pub(crate) listeners: super::listen::ListenerControl,
 }
 
 impl Runtime {
@@ -427,6 +429,7 @@ impl Runtime {
             spread_checks: spread_checks(config),
             console,
             stats: super::stats_view::StatsModel::build(config)?,
+            listeners: super::listen::ListenerControl::default(),
         })
     }
 }

@@ -559,6 +559,25 @@ impl EngineHandle {
         EngineHandle { rt }
     }
 
+    /// Pauses every listener, as HAProxy does on SIGTTOU: they stop
+    /// listening (the ports stay bound) so that another process can take
+    /// the addresses; connections in progress go on. Returns false when
+    /// they were paused already.
+    pub fn pause_listeners(&self) -> bool {
+        self.rt.listeners.set_paused(true)
+    }
+
+    /// Resumes paused listeners, as HAProxy does on SIGTTIN. Returns false
+    /// when they were not paused.
+    pub fn resume_listeners(&self) -> bool {
+        self.rt.listeners.set_paused(false)
+    }
+
+    /// Whether the listeners are paused.
+    pub fn listeners_paused(&self) -> bool {
+        self.rt.listeners.paused()
+    }
+
     /// The server `server` of backend `backend`.
     pub fn server(&self, backend: &str, server: &str) -> Option<ServerRef> {
         let be = self.rt.backends.iter().find(|b| b.name == backend)?;
