@@ -9,6 +9,8 @@
 //! - [`Announcer`]: gratuitous ARP and unsolicited neighbour advertisements through an
 //!   AF_PACKET socket.
 //! - [`enter_netns`]: move the calling thread into a named network namespace.
+//! - [`drop_capabilities`]: keep only the capabilities ([`Cap`]) still needed once the
+//!   sockets are open.
 //!
 //! It is not the daemon: it keeps no VRRP state, runs no timers and reads no
 //! configuration. Everything here needs Linux and CAP_NET_RAW / CAP_NET_ADMIN. This is
@@ -22,6 +24,7 @@ use std::path::Path;
 use thiserror::Error;
 
 mod announce;
+mod caps;
 mod netlink;
 mod socket;
 mod sys;
@@ -30,6 +33,7 @@ pub use announce::{
     Announcer, ETH_P_ARP, ETH_P_IPV6, GARP_FRAME_LEN, NA_FRAME_LEN, garp_frame,
     unsolicited_na_frame,
 };
+pub use caps::{Cap, capability_mask, drop_capabilities};
 pub use netlink::{
     InterfaceInfo, LinkEvent, LinkWatcher, MAX_LABEL_LEN, Netlink, OperState, Scope, Vip,
 };

@@ -1,6 +1,7 @@
 //! The few system calls socket2 and rtnetlink have no safe API for: interface name to
 //! index, `sockaddr_ll` for AF_PACKET, `IPV6_RECVPKTINFO`, a `recvmsg` into an
-//! initialised buffer, and `setns`. Every `unsafe` block of the crate lives here.
+//! initialised buffer, `setns`, and the capability calls (`prctl`, `capset`). Every
+//! `unsafe` block of the crate lives here.
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
@@ -155,4 +156,75 @@ pub(crate) fn register(
     // while it does.
     unsafe { tokio::io::unix::AsyncFd::register_with_interest(sock, interest) }
         .map_err(io::Error::from)
+}
+
+/// `prctl(option, arg2, 0, 0, 0)` for the capability options, which take plain integers.
+pub(crate) fn prctl_int(option: libc::c_int, arg2: libc::c_ulong) -> io::Result<()> {
+    let zero: libc::c_ulong = 0;
+    // SAFETY: PR_CAPBSET_DROP and PR_CAP_AMBIENT take integer arguments only; no pointer
+    // is passed and no memory of ours is touched.
+    let rc = unsafe { libc::prctl(option, arg2, zero, zero, zero) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `_LINUX_CAPABILITY_VERSION_3`: 64-bit sets as two 32-bit words.
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// `struct __user_cap_header_struct`.
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+/// `struct __user_cap_data_struct`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Sets the calling thread's effective and permitted capability sets to `mask` (bit N
+/// is capability N) and its inheritable set to nothing (`capset(2)`, version 3).
+pub(crate) fn capset_thread(mask: u64) -> io::Result<()> {
+    let mut header = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let low = (mask & 0xffff_ffff) as u32;
+    let high = (mask >> 32) as u32;
+    let data = [
+        CapData {
+            effective: low,
+            permitted: low,
+            inheritable: 0,
+        },
+        CapData {
+            effective: high,
+            permitted: high,
+            inheritable: 0,
+        },
+    ];
+    // SAFETY: `header` and `data` are live, properly laid out (`repr(C)`) version-3
+    // structures: one header and the two data words version 3 reads. The kernel may
+    // write the preferred version into the header, which is why it is passed mutable;
+    // the data is only read. pid 0 is the calling thread.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_capset,
+            &mut header as *mut CapHeader,
+            data.as_ptr(),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
