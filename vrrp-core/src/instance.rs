@@ -522,8 +522,24 @@ impl Instance {
         if !matches!(self.state, State::Backup | State::Master) {
             return Ok(());
         }
-        let parsed = Packet::new_checked(payload, Family::of(&ips.src))
-            .and_then(|p| AdvertRepr::parse(&p, &ips));
+        let family = Family::of(&ips.src);
+        // keepalived's order: length, TTL, version, then the checksum.
+        if let Some(&first) = payload.first() {
+            let version = first >> 4;
+            if payload.len() >= 8
+                && matches!(version, 2 | 3)
+                && version != self.cfg.version.number()
+            {
+                if ttl != REQUIRED_TTL {
+                    return self.reject(Reject::Ttl { received: ttl });
+                }
+                return self.reject(Reject::Version {
+                    received: version,
+                    expected: self.cfg.version.number(),
+                });
+            }
+        }
+        let parsed = Packet::new_checked(payload, family).and_then(|p| AdvertRepr::parse(&p, &ips));
         let advert = match parsed {
             Ok(a) => a,
             Err(WireError::Checksum(v)) => {
@@ -537,6 +553,16 @@ impl Instance {
                 return self.reject(Reject::Version {
                     received: v,
                     expected: self.cfg.version.number(),
+                });
+            }
+            Err(WireError::Truncated { got, .. }) => {
+                let header = match family {
+                    Family::V4 => 20,
+                    Family::V6 => 0,
+                };
+                return self.reject(Reject::TooShort {
+                    family,
+                    bytes: got + header,
                 });
             }
             Err(e) => return self.reject(Reject::Malformed(e)),

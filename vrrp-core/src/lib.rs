@@ -121,6 +121,15 @@ pub enum Reject {
         /// The receiving interface.
         interface: String,
     },
+    /// The packet is shorter than a VRRP message needs.
+    #[error("{family:?} VRRP packet too short: {bytes} bytes")]
+    TooShort {
+        /// The address family it arrived on.
+        family: Family,
+        /// Its length as keepalived counts it: with the 20-byte IPv4 header,
+        /// without an IPv6 one.
+        bytes: usize,
+    },
     /// The bytes are not a VRRP advert.
     #[error("malformed advert: {0}")]
     Malformed(WireError),
@@ -156,6 +165,13 @@ impl Reject {
             ),
             Reject::UnknownVrid { vrid, interface } => {
                 format!("Unknown VRID({vrid}) received on interface({interface}). ignoring...")
+            }
+            Reject::TooShort { family, bytes } => {
+                let ip = match family {
+                    Family::V4 => "IPv4",
+                    Family::V6 => "IPv6",
+                };
+                format!("{ip} VRRP packet too short - {bytes} bytes")
             }
             Reject::Malformed(e) => format!("({instance}) {e}"),
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use vrrp_core::wire::MULTICAST_V4;
 use vrrp_core::{
-    Action, AdvertRepr, Auth, Event, Instance, InstanceConfig, IpPair, Reject, State, SyncGroup,
+    Action, AdvertRepr, Family, Auth, Event, Instance, InstanceConfig, IpPair, Reject, State, SyncGroup,
     Tracked, Version,
 };
 
@@ -155,6 +155,29 @@ fn rejects_what_keepalived_rejects_with_its_log_lines() {
                 interface: "eth1".into(),
             },
             "Unknown VRID(78) received on interface(eth1). ignoring...",
+        ),
+        (
+            // a VRRPv3 message (its checksum left zero) to a v2 instance
+            {
+                let mut v3 = good.clone();
+                v3[0] = 0x31;
+                v3
+            },
+            255,
+            Reject::Version {
+                received: 3,
+                expected: 2,
+            },
+            "(VI_1) wrong version. Received 3 and expect 2",
+        ),
+        (
+            good[..6].to_vec(),
+            255,
+            Reject::TooShort {
+                family: Family::V4,
+                bytes: 26,
+            },
+            "IPv4 VRRP packet too short - 26 bytes",
         ),
     ];
     for start_master in [false, true] {
