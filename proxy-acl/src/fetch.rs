@@ -126,6 +126,8 @@ pub(crate) enum Source {
     CookVal,
     ReqVer,
     SslFc,
+    HttpAuth,
+    HttpAuthGroup,
     AlwaysTrue,
     AlwaysFalse,
 }
@@ -140,6 +142,8 @@ enum ArgSpec {
     Name,
     /// `[name[,delim]]`
     NameDelim,
+    /// `(userlist)`, required.
+    Userlist,
 }
 
 struct Keyword {
@@ -236,6 +240,8 @@ static KEYWORDS: &[Keyword] = &[
     kw("req.ver", S::ReqVer, M::Str, false),
     kw("req_ver", S::ReqVer, M::Str, true),
     kw("ssl_fc", S::SslFc, M::Bool, false),
+    kw("http_auth", S::HttpAuth, M::Bool, false),
+    kw("http_auth_group", S::HttpAuthGroup, M::Str, false),
     kw("always_true", S::AlwaysTrue, M::Bool, false),
     kw("always_false", S::AlwaysFalse, M::Bool, false),
 ];
@@ -251,15 +257,22 @@ impl Source {
             S::Hdr | S::HdrVal | S::HdrIp => ArgSpec::NameOcc,
             S::HdrCnt | S::Cook | S::CookCnt | S::CookVal => ArgSpec::Name,
             S::UrlParam | S::UrlParamVal => ArgSpec::NameDelim,
+            S::HttpAuth | S::HttpAuthGroup => ArgSpec::Userlist,
             _ => ArgSpec::None,
         }
     }
 
     pub(crate) fn out_type(self) -> OutType {
         match self {
-            S::Path | S::Url | S::Base | S::Query | S::Hdr | S::UrlParam | S::Cook | S::ReqVer => {
-                OutType::Str
-            }
+            S::Path
+            | S::Url
+            | S::Base
+            | S::Query
+            | S::Hdr
+            | S::UrlParam
+            | S::Cook
+            | S::ReqVer
+            | S::HttpAuthGroup => OutType::Str,
             S::Method => OutType::Meth,
             S::HdrCnt
             | S::HdrVal
@@ -269,7 +282,7 @@ impl Source {
             | S::CookCnt
             | S::CookVal => OutType::Int,
             S::HdrIp | S::Src | S::Dst => OutType::Ip,
-            S::SslFc | S::AlwaysTrue | S::AlwaysFalse => OutType::Bool,
+            S::SslFc | S::HttpAuth | S::AlwaysTrue | S::AlwaysFalse => OutType::Bool,
         }
     }
 }
@@ -314,7 +327,15 @@ impl Fetch {
             occ: 0,
             delim: '&',
         };
+        let missing_userlist = || {
+            Err(AclError::Pattern(format!(
+                "missing userlist name in arg 1 of ACL keyword '{name}'"
+            )))
+        };
         let Some(rest) = rest else {
+            if k.source.args() == ArgSpec::Userlist {
+                return missing_userlist();
+            }
             return Ok(fetch);
         };
         let inner = match rest.find(')') {
@@ -329,7 +350,7 @@ impl Fetch {
         };
         let max_args = match k.source.args() {
             ArgSpec::None => 0,
-            ArgSpec::Name => 1,
+            ArgSpec::Name | ArgSpec::Userlist => 1,
             ArgSpec::NameOcc | ArgSpec::NameDelim => 2,
         };
         let mut start = 0;
@@ -372,7 +393,16 @@ impl Fetch {
                 _ => {}
             }
         }
+        if k.source.args() == ArgSpec::Userlist && fetch.name.is_empty() {
+            return missing_userlist();
+        }
         Ok(fetch)
+    }
+
+    /// The userlist named by `http_auth(L)` or `http_auth_group(L)`, which
+    /// the configuration must declare.
+    pub fn userlist(&self) -> Option<&str> {
+        matches!(self.source, S::HttpAuth | S::HttpAuthGroup).then_some(self.name.as_str())
     }
 
     /// The keyword as written, without arguments.
@@ -442,6 +472,10 @@ impl Fetch {
             }),
             S::ReqVer => f(Sample::Str(view.version())),
             S::SslFc => f(Sample::Bool(view.ssl())),
+            S::HttpAuth => f(Sample::Bool(view.http_auth(&self.name).is_some())),
+            S::HttpAuthGroup => view
+                .http_auth(&self.name)
+                .is_some_and(|groups| groups.iter().any(|g| f(Sample::Str(g)))),
             S::AlwaysTrue => f(Sample::Bool(true)),
             S::AlwaysFalse => f(Sample::Bool(false)),
         }

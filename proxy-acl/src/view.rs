@@ -38,6 +38,16 @@ pub trait RequestView {
         false
     }
 
+    /// When the request carries HTTP Basic credentials (`Authorization:
+    /// Basic ...`) that are valid for a user of the userlist named
+    /// `userlist`: that user's groups (possibly none). `None` otherwise, and
+    /// by default, for callers that hold no userlists. Read by the
+    /// `http_auth` and `http_auth_group` fetches.
+    fn http_auth(&self, userlist: &str) -> Option<&[String]> {
+        let _ = userlist;
+        None
+    }
+
     /// The path part of the URL (`/a` for both `/a?b` and `http://h/a?b`), or
     /// `None` when the target has none (`*`, `http://h`).
     fn path(&self) -> Option<&str> {

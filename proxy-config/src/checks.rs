@@ -9,7 +9,9 @@
 //! - a frontend with a log format (`option httplog`, `tcplog`, `httpslog`,
 //!   `log-format`) but no log target gets the "log format ignored" warning;
 //! - a userlist group naming an unknown user, or a user naming an unknown
-//!   group, is an error.
+//!   group, is an error;
+//! - `http_auth(L)` and `http_auth_group(L)` naming an unknown userlist (in
+//!   an `acl` line or an anonymous ACL of a rule) are errors.
 
 use crate::diag::{Diagnostic, DiagnosticKind, SectionKind, SectionRef, Severity, Span};
 use crate::model::{
@@ -24,6 +26,7 @@ pub(crate) fn run(config: &Config) -> Vec<Diagnostic> {
     }
     for p in config.proxies.iter().filter(|p| !disabled(config, p)) {
         check_ports(p, &mut out);
+        check_userlist_refs(config, p, &mut out);
         if lacks_timeouts(p) {
             out.push(finding(
                 p,
@@ -42,6 +45,50 @@ pub(crate) fn run(config: &Config) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// ACL fetches that name a userlist must name a declared one.
+fn check_userlist_refs(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
+    let known = |name: &str| config.userlists.iter().any(|u| u.name.value == name);
+    let mut report = |fetch: &proxy_acl::Fetch, span: &Span| {
+        if let Some(list) = fetch.userlist().filter(|l| !known(l)) {
+            out.push(finding(
+                p,
+                span.clone(),
+                Severity::Error,
+                DiagnosticKind::UnknownUserlist {
+                    userlist: list.to_owned(),
+                    keyword: fetch.keyword().to_owned(),
+                    proxy: p.name.value.clone(),
+                },
+            ));
+        }
+    };
+    for acl in &p.acls {
+        report(acl.value.expr.fetch(), &acl.span);
+    }
+    let conditions = p
+        .http_request
+        .iter()
+        .chain(&p.http_response)
+        .map(|r| (r.value.condition.as_ref(), &r.span))
+        .chain(
+            p.use_backends
+                .iter()
+                .map(|u| (u.value.condition.as_ref(), &u.span)),
+        );
+    for (condition, span) in conditions {
+        let anonymous = condition
+            .into_iter()
+            .flat_map(|c| c.alternatives.iter().flatten())
+            .filter_map(|t| match &t.acl {
+                proxy_acl::AclRef::Anonymous(words) => proxy_acl::AclExpr::parse(words).ok(),
+                proxy_acl::AclRef::Named(_) => None,
+            });
+        for expr in anonymous {
+            report(expr.fetch(), span);
+        }
+    }
 }
 
 /// `frontend 'web'`, `backend 'app'`, `proxy 'both'`: HAProxy's words.

@@ -230,6 +230,19 @@ pub enum DiagnosticKind {
         /// That group's or user's name.
         owner: String,
     },
+    /// `http_auth(L)` or `http_auth_group(L)` names a userlist that does
+    /// not exist.
+    #[error(
+        "unable to find userlist '{userlist}' referenced in arg 1 of ACL keyword '{keyword}' in proxy '{proxy}'"
+    )]
+    UnknownUserlist {
+        /// The missing userlist.
+        userlist: String,
+        /// The fetch keyword.
+        keyword: String,
+        /// The proxy's name.
+        proxy: String,
+    },
     /// A server checked without any port to send the checks to.
     #[error("{proxy}: server '{server}' has neither service port nor check port")]
     NoCheckPort {

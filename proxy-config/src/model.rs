@@ -201,13 +201,13 @@ pub struct Global {
     pub user: Option<Spanned<String>>,
     /// `group NAME`.
     pub group: Option<Spanned<String>>,
-    /// `daemon`.
     /// `uid N`: the user id to run as, without a name lookup. With `user`
     /// too, the first of the two lines wins, as in HAProxy.
     pub uid: Option<Spanned<u32>>,
     /// `gid N`: the group id to run as. With `group` too, the first of the
     /// two lines wins.
     pub gid: Option<Spanned<u32>>,
+    /// `daemon`.
     pub daemon: Option<Spanned<()>>,
     /// `nbthread N`.
     pub nbthread: Option<Spanned<u32>>,
