@@ -106,6 +106,7 @@ async fn backend(name: &'static str, behaviour: Behaviour) -> Backend {
 #[derive(Debug)]
 struct Response {
     status: u16,
+    head: String,
     body: String,
 }
 
@@ -176,6 +177,7 @@ async fn read_response(s: &mut TcpStream) -> Response {
     }
     Response {
         status,
+        head,
         body: String::from_utf8_lossy(&body).to_string(),
     }
 }
@@ -437,5 +439,56 @@ async fn paused_listeners_refuse_then_serve_again() {
         "never listened again"
     );
     assert_eq!(get(addr, "/", "").await.server(), "s");
+    proxy.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// http_auth, http_auth_group and http-request auth
+// ---------------------------------------------------------------------------
+
+/// `openssl passwd -6 -salt saltsalt s3cret`.
+const ALICE_HASH: &str = "$6$saltsalt$As4wrv0kZlfch1du9WeH7qhskyLriQWySXrZzynnvi46nFnNxjdpl6ksRegrrKexvhIa/Iny8S8uF3fVWTMuC1";
+
+/// What haproxy 2.6.12 answered on the same configuration (checked by
+/// hand): 401 with HAProxy's page and the realm (the proxy's name without
+/// `realm`), 200 for valid credentials, 403 from a group check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_auth_and_the_auth_action() {
+    let b = backend("s", Behaviour::Echo).await;
+    let proxy = Proxy::start(&format!(
+        "userlist L\n    group admins users alice\n    group ops\n    \
+         user alice password {ALICE_HASH}\n    user bob insecure-password plain groups ops\n\
+         {DEFAULTS}frontend f\n    bind 127.0.0.1:1\n    acl ok http_auth(L)\n    \
+         acl adm http_auth_group(L) admins\n    \
+         http-request auth realm \"My Realm\" if {{ path_beg /r }} !ok\n    \
+         http-request auth if {{ path_beg /noreal }} !ok\n    \
+         http-request deny if {{ path_beg /adm }} !adm\n    default_backend b\n\
+         backend b\n    server s {}\n",
+        b.addr
+    ))
+    .await;
+    let addr = proxy.addr("f");
+    // "user:password" in base64, as a client sends them.
+    let alice = "Authorization: Basic YWxpY2U6czNjcmV0\r\n"; // alice:s3cret
+    let bob = "Authorization: Basic Ym9iOnBsYWlu\r\n"; // bob:plain
+    let wrong = "Authorization: Basic YWxpY2U6d3Jvbmc=\r\n"; // alice:wrong
+
+    let r = get(addr, "/r", "").await;
+    assert_eq!(r.status, 401);
+    assert!(
+        r.head
+            .contains("\r\nwww-authenticate: Basic realm=\"My Realm\"\r\n"),
+        "{}",
+        r.head
+    );
+    assert!(r.body.starts_with("<html><body><h1>401 Unauthorized</h1>"));
+    let r = get(addr, "/noreal", "").await;
+    assert!(r.head.contains("www-authenticate: Basic realm=\"f\""));
+    assert_eq!(get(addr, "/r", wrong).await.status, 401);
+    assert_eq!(get(addr, "/r", alice).await.server(), "s");
+    assert_eq!(get(addr, "/r", bob).await.server(), "s");
+    assert_eq!(get(addr, "/adm", alice).await.server(), "s");
+    assert_eq!(get(addr, "/adm", bob).await.status, 403);
+    assert_eq!(get(addr, "/adm", "").await.status, 403);
     proxy.stop().await;
 }

@@ -20,6 +20,7 @@ use bytes::{Bytes, BytesMut};
 use proxy_acl::RequestView;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
+use super::auth::Userlists;
 use super::connect::{self, ConnectFail, KeyOwned, Slot};
 use super::model::{Backend, ConnMode, Frontend, Server};
 use super::rules::{Action, Fetch, HttpRules, Redirect, RedirectKind, Reply, ReplyBody, Samples};
@@ -50,6 +51,7 @@ struct ReqView<'a> {
     ep: Endpoints,
     vars: &'a HashMap<String, String>,
     res: Option<&'a ResponseHead>,
+    users: &'a Userlists,
 }
 
 impl RequestView for ReqView<'_> {
@@ -77,6 +79,11 @@ impl RequestView for ReqView<'_> {
     }
     fn dst(&self) -> Option<SocketAddr> {
         Some(self.ep.dst)
+    }
+    fn http_auth(&self, userlist: &str) -> Option<&[String]> {
+        let authorization = self.head.headers().get(b"authorization")?;
+        self.users
+            .authenticate(userlist, std::str::from_utf8(authorization).ok()?)
     }
 }
 
@@ -318,12 +325,13 @@ fn header_action<H: HeadOps>(h: &mut H, a: &Action, value: Option<String>) -> Re
     }
 }
 
-/// Runs `http-request` rules on `req`.
+/// Runs `http-request` rules of proxy `proxy` on `req`.
 fn run_request_rules(
     rules: &HttpRules,
     req: &mut RequestHead,
     ep: Endpoints,
     vars: &mut HashMap<String, String>,
+    (users, proxy): (&Userlists, &str),
 ) -> Verdict {
     for rule in &rules.0 {
         let (applies, value) = {
@@ -332,6 +340,7 @@ fn run_request_rules(
                 ep,
                 vars,
                 res: None,
+                users,
             };
             let applies = rule.cond.as_ref().is_none_or(|c| c.evaluate(&view));
             if !applies {
@@ -354,6 +363,10 @@ fn run_request_rules(
                     }
                     Action::Allow => return Verdict::Continue,
                     Action::Prometheus => return Verdict::Prometheus,
+                    Action::Auth(realm) => {
+                        let realm = realm.as_deref().unwrap_or(proxy);
+                        return Verdict::Reply(401, super::auth::challenge(realm));
+                    }
                     Action::DelHeader(_) => None,
                 };
                 (true, value)
@@ -390,6 +403,7 @@ fn run_response_rules(
     res: &mut ResponseHead,
     ep: Endpoints,
     vars: &mut HashMap<String, String>,
+    users: &Userlists,
 ) -> Verdict {
     for rule in &rules.0 {
         let value = {
@@ -398,6 +412,7 @@ fn run_response_rules(
                 ep,
                 vars,
                 res: Some(res),
+                users,
             };
             if !rule.cond.as_ref().is_none_or(|c| c.evaluate(&view)) {
                 continue;
@@ -771,9 +786,14 @@ async fn forward_response(
     txn.status = res.status();
     txn.res_caps = capture(res.headers(), &cx.fe.res_captures);
     for rules in [&cx.be.http_response, &cx.fe.http_response] {
-        if let Verdict::Reply(status, bytes) =
-            run_response_rules(rules, cx.req, &mut res, cx.session.ep, vars)
-        {
+        if let Verdict::Reply(status, bytes) = run_response_rules(
+            rules,
+            cx.req,
+            &mut res,
+            cx.session.ep,
+            vars,
+            &cx.session.ctx.rt.users,
+        ) {
             txn.status = status;
             if write_all(cwr, &bytes, t_client).await.is_ok() {
                 txn.bytes += bytes.len() as u64;
@@ -1110,7 +1130,13 @@ impl Http {
             return Next::Close;
         }
         let mut vars = HashMap::new();
-        let verdict = run_request_rules(&fe.http_request, &mut req, ep, &mut vars);
+        let verdict = run_request_rules(
+            &fe.http_request,
+            &mut req,
+            ep,
+            &mut vars,
+            (&self.session.ctx.rt.users, &fe.name),
+        );
         if let Verdict::Prometheus = verdict {
             let (status, bytes) = super::stats_view::prometheus(&self.session.ctx.rt);
             super::stats_view::intercepted(&fe);
@@ -1133,6 +1159,7 @@ impl Http {
                 ep,
                 vars: &vars,
                 res: None,
+                users: &self.session.ctx.rt.users,
             };
             self.session.select_backend(&view)
         };
@@ -1145,9 +1172,13 @@ impl Http {
         };
         let mode = ConnMode::combine(fe.conn_mode, be.conn_mode);
         txn.backend = Some(Arc::clone(&be));
-        if let Verdict::Reply(status, bytes) =
-            run_request_rules(&be.http_request, &mut req, ep, &mut vars)
-        {
+        if let Verdict::Reply(status, bytes) = run_request_rules(
+            &be.http_request,
+            &mut req,
+            ep,
+            &mut vars,
+            (&self.session.ctx.rt.users, &be.name),
+        ) {
             txn.termination = *b"PR";
             return self
                 .reply(&mut txn, (status, &bytes), timing, (info0, mode))

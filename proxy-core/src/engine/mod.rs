@@ -45,6 +45,7 @@
 //! counters are atomic, and each backend's balancer sits behind its own short
 //! mutex.
 
+mod auth;
 mod check;
 mod cli_exec;
 mod connect;

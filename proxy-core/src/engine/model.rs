@@ -393,6 +393,8 @@ pub(crate) struct Runtime {
     pub(crate) stats: super::stats_view::StatsModel,
     /// `SO_REUSEPORT` and the pause switch of the listeners.
     pub(crate) listeners: super::listen::ListenerControl,
+    /// The `userlist`s, for `http_auth` and `http_auth_group`.
+    pub(crate) users: super::auth::Userlists,
 }
 
 impl Runtime {
@@ -412,6 +414,7 @@ impl Runtime {
             frontends.push(Arc::new(build_frontend(&logs, p, &index, &backends)?));
         }
         let maxconn = config.global.maxconn.as_ref().map(|m| semaphore(m.value));
+        let users = super::auth::Userlists::build(config);
         let nbthread = config
             .global
             .nbthread
@@ -425,11 +428,15 @@ impl Runtime {
             maxconn,
             counters: Arc::new(Counters::default()),
             nbthread,
-            warnings: warnings(config),
+            warnings: warnings(config)
+                .into_iter()
+                .chain(users.warnings().iter().cloned())
+                .collect(),
             spread_checks: spread_checks(config),
             console,
             stats: super::stats_view::StatsModel::build(config)?,
             listeners: super::listen::ListenerControl::default(),
+            users,
         })
     }
 }

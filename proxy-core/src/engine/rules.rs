@@ -236,6 +236,9 @@ pub(crate) enum Action {
     SetVar(String, Fetch),
     /// `use-service prometheus-exporter`: the proxy answers with its metrics.
     Prometheus,
+    /// `auth [realm R]`: 401 asking for credentials in realm R (the proxy's
+    /// name by default).
+    Auth(Option<String>),
 }
 
 /// A rule: an action and its condition.
@@ -308,6 +311,11 @@ fn action(a: &HttpAction, span: &Span) -> Result<Action, BuildError> {
                 .map_err(|e| invalid(span, format!("invalid regex '{regex}': {e}")))?;
             Action::ReplaceHeader(name.clone(), re, fmt(replacement, span)?)
         }
+        HttpAction::Other { name, args } if name == "auth" => match args.as_slice() {
+            [] => Action::Auth(None),
+            [kw, realm] if kw == "realm" => Action::Auth(Some(realm.clone())),
+            _ => return Err(invalid(span, "auth expects nothing or 'realm' and a realm")),
+        },
         HttpAction::Other { name, args } if name == "replace-value" => {
             let [header, regex, replacement] = args.as_slice() else {
                 return Err(invalid(

@@ -820,7 +820,7 @@ pub(crate) fn prometheus(rt: &Arc<Runtime>) -> (u16, Bytes) {
 }
 
 /// Decodes standard base64 (for `Authorization: Basic`).
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let mut acc = 0u32;
     let mut bits = 0;
