@@ -19,7 +19,7 @@ use vrrp_config::{Config, Host};
 use vrrp_core::{
     Action, Event, Family, Notify, NotifyState, ScriptOutcome, ScriptTracker, Transmit,
 };
-use vrrp_netlink::{Announcer, LinkEvent, LinkWatcher, Netlink, RecvMeta, VrrpSocket};
+use vrrp_netlink::{Announcer, Cap, LinkEvent, LinkWatcher, Netlink, RecvMeta, VrrpSocket};
 
 use crate::Error;
 use crate::log::Logger;
@@ -141,6 +141,9 @@ pub async fn run(opts: Options, log: Arc<Logger>) -> Result<Exit, Error> {
         creds: None,
     };
     d.apply(config).await?;
+    if scripts::current_uid() == Some(0) {
+        d.drop_capabilities();
+    }
     loop {
         let deadline = d
             .units
@@ -374,6 +377,46 @@ impl Daemon {
             }
         });
         Ok(SocketEntry { sock, task })
+    }
+
+    /// Who the scripts and notify commands of the current plan run as.
+    fn script_runners(&self) -> Vec<Credentials> {
+        let mut runners = Vec::new();
+        for s in &self.plan.scripts {
+            match &s.user {
+                Some(u) => runners.extend(users::lookup(&u.user, u.group.as_deref()).ok()),
+                None => runners.extend(self.creds),
+            }
+        }
+        if has_notify_commands(&self.plan) {
+            runners.extend(self.creds);
+        }
+        runners
+    }
+
+    /// Once the sockets are open, keeps CAP_NET_RAW and CAP_NET_ADMIN, plus
+    /// CAP_SETUID, CAP_SETGID and CAP_KILL when scripts run as another user. Scripts
+    /// that run as root keep every capability: keepalived gives them root's powers.
+    /// Capabilities dropped are gone for good, also for scripts a reload adds.
+    fn drop_capabilities(&self) {
+        let runners = self.script_runners();
+        if runners.iter().any(|c| c.uid == 0) {
+            self.log
+                .info("Capabilities not dropped: scripts or notify commands run as root");
+            return;
+        }
+        let mut keep = vec![Cap::NetRaw, Cap::NetAdmin];
+        if !runners.is_empty() {
+            keep.extend([Cap::SetUid, Cap::SetGid, Cap::Kill]);
+        }
+        match vrrp_netlink::drop_capabilities(&keep) {
+            Ok(()) => {
+                let names: Vec<&str> = keep.iter().map(|c| c.name()).collect();
+                self.log
+                    .info(&format!("Capabilities kept: {}", names.join(", ")));
+            }
+            Err(e) => self.log.warn(&format!("Capabilities not dropped: {e}")),
+        }
     }
 
     fn start_scripts(&mut self) {
@@ -748,6 +791,20 @@ fn restore(
     slots.into_iter().flatten().collect()
 }
 
+/// Whether an instance or a group of `plan` has a notify command to run.
+fn has_notify_commands(plan: &Plan) -> bool {
+    plan.notify
+        .values()
+        .chain(plan.group_notify.values())
+        .any(|n| {
+            n.master.is_some()
+                || n.backup.is_some()
+                || n.fault.is_some()
+                || n.stop.is_some()
+                || n.any.is_some()
+        })
+}
+
 /// The user scripts and notify commands run as, with keepalived's warnings; `None`
 /// when keepalived would not run them at all (`enable_script_security` without a
 /// usable script user: it will not fall back to root then).
@@ -759,18 +816,7 @@ fn script_credentials(
     if let Some(u) = &config.global.script_user {
         return users::lookup(&u.user, u.group.as_deref()).map(Some);
     }
-    let runs_scripts = !plan.scripts.is_empty()
-        || plan
-            .notify
-            .values()
-            .chain(plan.group_notify.values())
-            .any(|n| {
-                n.master.is_some()
-                    || n.backup.is_some()
-                    || n.fault.is_some()
-                    || n.stop.is_some()
-                    || n.any.is_some()
-            });
+    let runs_scripts = !plan.scripts.is_empty() || has_notify_commands(plan);
     let (creds, fell_back) = users::default_script_user(std::path::Path::new("/etc"));
     if !runs_scripts || !fell_back {
         return Ok(Some(creds));

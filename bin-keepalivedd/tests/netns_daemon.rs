@@ -420,3 +420,120 @@ fn script_failure_faults_and_mail_follows_state_changes() {
     assert!(master.contains("=> VRRP Instance is now owning VRRP VIPs <="));
     assert!(lab.log().contains("SMTP alert successfully sent."));
 }
+
+/// The union of one capability set over every thread of `pid`.
+fn thread_caps(pid: &str, key: &str) -> u64 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("task dir");
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("status")).ok())
+        .filter_map(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .fold(0, |a, b| a | b)
+}
+
+#[test]
+fn capabilities_kept_after_start() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipping: {why}");
+        return;
+    }
+    if std::process::Command::new("id")
+        .arg("nobody")
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        eprintln!("skipping: no user 'nobody'");
+        return;
+    }
+    let instance = format!(
+        "vrrp_instance VI_1 {{\n    state MASTER\n    interface eth1\n    \
+         virtual_router_id 51\n    priority 100\n    advert_int 1\n    \
+         virtual_ipaddress {{\n        {VIP}/24\n    }}\n@EXTRA@}}\n"
+    );
+    let net = (1u64 << 12) | (1 << 13);
+    let users = (1u64 << 5) | (1 << 6) | (1 << 7);
+    // Succeeds only as nobody (65534), and as root for the root case.
+    let script = "vrrp_script chk {\n    script \"/bin/sh -c 'test $(id -u) = @UID@'\"\n    \
+                  interval 1\n}\n";
+    // (name, configuration, CapEff wanted: None = unchanged)
+    let cases = [
+        ("none", instance.replace("@EXTRA@", ""), Some(net)),
+        (
+            "user",
+            format!(
+                "global_defs {{\n    script_user nobody\n    enable_script_security\n}}\n\
+                 {}{}",
+                script.replace("@UID@", "65534"),
+                instance.replace("@EXTRA@", "    track_script {\n        chk\n    }\n")
+            ),
+            Some(net | users),
+        ),
+        (
+            "root",
+            format!(
+                "{}{}",
+                script.replace("@UID@", "0"),
+                instance.replace("@EXTRA@", "    track_script {\n        chk\n    }\n")
+            ),
+            None,
+        ),
+    ];
+    for (name, conf, want) in cases {
+        let mut lab = Lab::new(&format!("cap{name}"));
+        write(&lab.path("keepalived.conf"), &conf);
+        lab.start();
+        assert!(
+            lab.wait(10, |l| l.log().contains("Capabilities ")),
+            "{name}: no capability line; log:\n{}",
+            lab.log()
+        );
+        let pid = lab.pid();
+        let eff = thread_caps(&pid, "CapEff:");
+        let bnd = thread_caps(&pid, "CapBnd:");
+        match want {
+            Some(mask) => {
+                assert_eq!(eff, mask, "{name}: CapEff {eff:x}; log:\n{}", lab.log());
+                assert_eq!(bnd, mask, "{name}: CapBnd {bnd:x}");
+                assert_eq!(thread_caps(&pid, "CapInh:"), 0, "{name}");
+            }
+            None => {
+                assert!(
+                    lab.log().contains(
+                        "Capabilities not dropped: scripts or notify commands run as root"
+                    ),
+                    "{name}: {}",
+                    lab.log()
+                );
+                assert_ne!(eff & !(net | users), 0, "{name}: CapEff {eff:x}");
+            }
+        }
+        // The daemon still does its job with what it kept, and the script
+        // runs (and succeeds) as the user it should.
+        assert!(
+            lab.wait(10, |l| l.has(VIP)),
+            "{name}: no VIP; log:\n{}",
+            lab.log()
+        );
+        if name != "none" {
+            assert!(
+                lab.wait(5, |l| l.log().contains("VRRP_Script(chk) succeeded")),
+                "{name}: script; log:\n{}",
+                lab.log()
+            );
+            assert!(
+                !lab.log().contains("VRRP_Script(chk) failed"),
+                "{}",
+                lab.log()
+            );
+        }
+        lab.signal("-TERM");
+        assert!(
+            lab.wait(10, |l| !l.has(VIP)),
+            "{name}: VIP left after stop; log:\n{}",
+            lab.log()
+        );
+    }
+}
