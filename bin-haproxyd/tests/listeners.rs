@@ -109,3 +109,33 @@ fn sf_without_reuseport_pauses_the_old_process_first() {
     new.signal(Signal::SIGINT);
     assert!(new.wait_exit().success());
 }
+
+#[test]
+fn bind_fd_serves_a_socket_passed_by_the_parent() {
+    use std::os::fd::AsRawFd;
+    let dir = TempDir::new("listeners-fd");
+    let (config, ports) = quickstart(&dir, "");
+    // A listening socket this process hands down to haproxyd: without
+    // close-on-exec, the child finds it under the same number.
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = socket.local_addr().unwrap().port();
+    nix::fcntl::fcntl(
+        &socket,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!("bind 127.0.0.1:{}", ports[0]),
+        &format!("bind fd@{}", socket.as_raw_fd()),
+    );
+    assert!(text.contains("bind fd@"), "{text}");
+    let config = dir.write("fd.cfg", &text);
+    let mut proxy = Proxy::haproxyd(&config, &dir, "haproxyd");
+    // Closed here: the socket lives on in the child only.
+    drop(socket);
+    proxy.wait_listening(local(port));
+    let response = get(local(port), "/a.html");
+    assert_eq!(body(&response), "web1 (static)\n", "{response}");
+    proxy.signal(Signal::SIGINT);
+    assert!(proxy.wait_exit().success());
+}

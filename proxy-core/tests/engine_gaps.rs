@@ -492,3 +492,31 @@ async fn http_auth_and_the_auth_action() {
     assert_eq!(get(addr, "/adm", "").await.status, 403);
     proxy.stop().await;
 }
+
+// ---------------------------------------------------------------------------
+// bind fd@N
+// ---------------------------------------------------------------------------
+
+/// A listening socket the process already holds (as one inherited from a
+/// parent would be) serves a frontend declared with `bind fd@N`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bind_fd_adopts_an_inherited_listening_socket() {
+    use std::os::fd::AsRawFd;
+    let b = backend("s", Behaviour::Echo).await;
+    let inherited = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = inherited.local_addr().unwrap();
+    let fd = inherited.as_raw_fd();
+    let engine = Engine::build(&load(&simple(&format!("fd@{fd}"), b.addr))).unwrap();
+    let listeners = engine.bind().unwrap();
+    assert_eq!(listeners.local_addr("f"), Some(addr));
+    let proxy = Proxy::serve(engine, listeners);
+    assert_eq!(get(addr, "/", "").await.server(), "s");
+    proxy.stop().await;
+    drop(inherited);
+
+    // A descriptor that is not a socket is refused at bind time.
+    let file = std::fs::File::open("/dev/null").unwrap();
+    let text = simple(&format!("fd@{}", file.as_raw_fd()), b.addr);
+    let engine = Engine::build(&load(&text)).unwrap();
+    assert!(matches!(engine.bind(), Err(EngineError::Bind { .. })));
+}

@@ -171,13 +171,16 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
     for (i, fe) in rt.frontends.iter().enumerate() {
         for b in &fe.binds {
             let reuse_port = rt.listeners.reuse_port.load(Ordering::Relaxed);
-            let socket =
-                bind_one(b.addr, b.v6only, reuse_port).map_err(|source| EngineError::Bind {
-                    at: b.at.clone(),
-                    frontend: fe.name.clone(),
-                    addr: b.addr,
-                    source,
-                })?;
+            let socket = match b.fd {
+                Some(fd) => inherit(fd),
+                None => bind_one(b.addr, b.v6only, reuse_port),
+            };
+            let socket = socket.map_err(|source| EngineError::Bind {
+                at: b.at.clone(),
+                frontend: fe.name.clone(),
+                addr: b.addr,
+                source,
+            })?;
             let local = socket.local_addr().unwrap_or(b.addr);
             list.push(BoundListener {
                 frontend: i,
@@ -189,6 +192,34 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
     }
     let cli = super::cli_exec::bind(rt)?;
     Ok(Listeners { list, owner, cli })
+}
+
+/// Adopts the inherited descriptor `fd` (`bind fd@N`) as a listener.
+///
+/// Turning a bare descriptor number into an owned socket is `unsafe` in
+/// Rust's standard library, and this crate forbids `unsafe`. Instead the
+/// kernel duplicates it for us: `pidfd_getfd` on our own process (Linux
+/// 5.6 or later) returns a new, owned descriptor for the same socket,
+/// through rustix's safe wrapper. Descriptor `fd` itself stays open, owned
+/// by nobody, as the process received it.
+fn inherit(fd: u32) -> std::io::Result<StdListener> {
+    use rustix::process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open};
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_owned());
+    let raw = i32::try_from(fd).map_err(|_| bad("no such file descriptor"))?;
+    let me = pidfd_open(getpid(), PidfdFlags::empty())?;
+    let socket = Socket::from(pidfd_getfd(&me, raw, PidfdGetfdFlags::empty())?);
+    if socket.r#type()? != Type::STREAM {
+        return Err(bad("not a stream socket"));
+    }
+    if socket.local_addr()?.as_socket().is_none() {
+        return Err(bad("not an IPv4 or IPv6 socket"));
+    }
+    socket.set_cloexec(true)?;
+    socket.set_nonblocking(true)?;
+    // As HAProxy does: listen even if the parent did already (this only
+    // sets the backlog again).
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
 }
 
 fn bind_one(addr: SocketAddr, v6only: bool, reuse_port: bool) -> std::io::Result<StdListener> {

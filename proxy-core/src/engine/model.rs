@@ -145,8 +145,10 @@ pub(crate) fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
 /// One listening address of a frontend.
 #[derive(Debug, Clone)]
 pub(crate) struct BindSpec {
-    /// The address to bind.
+    /// The address to bind (unspecified for `fd@N`).
     pub(crate) addr: SocketAddr,
+    /// `fd@N`: an inherited listening socket to adopt instead of binding.
+    pub(crate) fd: Option<u32>,
     /// `v6only`.
     pub(crate) v6only: bool,
     /// The `bind` line, for errors.
@@ -496,11 +498,18 @@ fn build_frontend(
                     for port in ports.clone() {
                         binds.push(BindSpec {
                             addr: SocketAddr::new(*ip, port),
+                            fd: None,
                             v6only,
                             at: at(&b.span),
                         });
                     }
                 }
+                BindAddress::Fd(fd) => binds.push(BindSpec {
+                    addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+                    fd: Some(*fd),
+                    v6only,
+                    at: at(&b.span),
+                }),
                 other => {
                     return Err(BuildError::Unsupported {
                         at: at(&b.span),
