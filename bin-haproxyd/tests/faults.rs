@@ -312,6 +312,26 @@ fn backend_process(dir: &TempDir, port: u16) -> Proxy {
     start(haproxyd(), &cfg, dir, "backend", port)
 }
 
+/// Waits until every thread of `pid` is stopped (state `T`): a signal is
+/// delivered when the process is next scheduled, not when `kill` returns.
+fn wait_stopped(pid: u32) {
+    let deadline = Instant::now() + PATIENCE;
+    let stopped = || {
+        std::fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|tasks| {
+            tasks.filter_map(Result::ok).all(|t| {
+                std::fs::read_to_string(t.path().join("stat"))
+                    .ok()
+                    .and_then(|s| s.rsplit_once(") ").map(|(_, r)| r.starts_with('T')))
+                    .unwrap_or(false)
+            })
+        })
+    };
+    while !stopped() {
+        assert!(Instant::now() < deadline, "process {pid} did not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn killed_and_frozen(program: &str, tag: &str) {
     let dir = TempDir::new(tag);
     let (front, back) = (free_port(), free_port());
@@ -322,6 +342,7 @@ fn killed_and_frozen(program: &str, tag: &str) {
     assert_eq!(fetch(addr, "/"), (200, true), "{tag}: served");
 
     backend.signal(Signal::SIGSTOP);
+    wait_stopped(backend.pid());
     // The kernel still accepts; nobody answers before `timeout server`.
     assert_eq!(fetch(addr, "/"), (504, true), "{tag}: frozen backend");
     backend.signal(Signal::SIGCONT);
