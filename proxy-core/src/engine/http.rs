@@ -483,6 +483,42 @@ async fn write_all<W: AsyncWrite + Unpin>(
     }
 }
 
+/// Writes `head` then `body` with as few system calls as the transport
+/// allows (one `writev` when both fit the socket buffer), so that a message
+/// whose body is already buffered leaves in one segment, as HAProxy sends it.
+async fn write_all_pair<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    head: &[u8],
+    body: &[u8],
+    timeout: Option<Duration>,
+) -> Result<(), Option<std::io::Error>> {
+    if body.is_empty() {
+        return write_all(w, head, timeout).await;
+    }
+    let fut = async {
+        let (mut head, mut body) = (head, body);
+        while !head.is_empty() {
+            let slices = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
+            let n = w.write_vectored(&slices).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            let from_head = n.min(head.len());
+            head = head.get(from_head..).unwrap_or_default();
+            body = body.get(n - from_head..).unwrap_or_default();
+        }
+        w.write_all(body).await?;
+        w.flush().await
+    };
+    match timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r.map_err(Some),
+            Err(_) => Err(None),
+        },
+        None => fut.await.map_err(Some),
+    }
+}
+
 /// A server connection split in halves for concurrent directions.
 struct ServerConn {
     rd: ReadHalf<ServerStream>,
@@ -695,14 +731,33 @@ async fn forward_request(
     body_in: &mut u64,
 ) -> ReqEnd {
     let (t_client, t_server) = timeouts;
-    if write_all(swr, &head, t_server).await.is_err() {
+    if matches!(body, BodyKind::Empty) {
+        return match write_all(swr, &head, t_server).await {
+            Ok(()) => ReqEnd::Done,
+            Err(_) => ReqEnd::Server,
+        };
+    }
+    // The body bytes that came with the head leave in the head's write.
+    let mut dec = BodyDecoder::new(body, Side::Client);
+    let (first, first_state) = match ready(&mut dec, cbuf) {
+        Ok((fwd, done)) => (cbuf.split_to(fwd.min(cbuf.len())), Ok(done)),
+        Err(e) => (BytesMut::new(), Err(e)),
+    };
+    *body_in += first.len() as u64;
+    if write_all_pair(swr, &head, &first, t_server).await.is_err() {
         return ReqEnd::Server;
     }
-    if matches!(body, BodyKind::Empty) {
-        return ReqEnd::Done;
+    match first_state {
+        Ok(true) => return ReqEnd::Done,
+        Ok(false) => {}
+        Err(_) => return ReqEnd::Client(false),
     }
-    let mut dec = BodyDecoder::new(body, Side::Client);
     loop {
+        match read_some(crd, cbuf, t_client).await {
+            Ok(n) if n > 0 => {}
+            Ok(_) | Err(Some(_)) => return ReqEnd::Client(false),
+            Err(None) => return ReqEnd::Client(true),
+        }
         let Ok((fwd, done)) = ready(&mut dec, cbuf) else {
             return ReqEnd::Client(false);
         };
@@ -715,11 +770,6 @@ async fn forward_request(
         }
         if done {
             return ReqEnd::Done;
-        }
-        match read_some(crd, cbuf, t_client).await {
-            Ok(n) if n > 0 => {}
-            Ok(_) | Err(Some(_)) => return ReqEnd::Client(false),
-            Err(None) => return ReqEnd::Client(true),
         }
     }
 }
@@ -819,13 +869,26 @@ async fn forward_response(
     }
     let mut out = BytesMut::with_capacity(res.encoded_len());
     res.encode(&mut out);
-    if write_all(cwr, &out, t_client).await.is_err() {
+    // The body bytes read with the head leave in the head's write.
+    let with_body = !matches!(kind, BodyKind::Tunnel | BodyKind::Empty);
+    let mut dec = BodyDecoder::new(kind, Side::Server);
+    let (first, first_state) = if with_body {
+        match ready(&mut dec, sbuf) {
+            Ok((fwd, done)) => (sbuf.split_to(fwd.min(sbuf.len())), Ok(done)),
+            Err(e) => (BytesMut::new(), Err(e)),
+        }
+    } else {
+        (BytesMut::new(), Ok(true))
+    };
+    if write_all_pair(cwr, &out, &first, t_client).await.is_err() {
         return fail(ResEnd::Broken(*b"CD"));
     }
     txn.bytes += out.len() as u64;
+    // The early log line counts the head only, as HAProxy's does.
     if cx.fe.logasap {
         emit_log(cx.fe, cx.session, txn, cx.timing, true);
     }
+    txn.bytes += first.len() as u64;
     if kind == BodyKind::Tunnel {
         return ResOutcome {
             end: ResEnd::Tunnel,
@@ -833,15 +896,34 @@ async fn forward_response(
             client_keep: false,
         };
     }
-    if kind == BodyKind::Empty {
-        return ResOutcome {
-            end: ResEnd::Done,
-            server_reusable,
-            client_keep,
-        };
+    match first_state {
+        Ok(true) => {
+            return ResOutcome {
+                end: ResEnd::Done,
+                server_reusable,
+                client_keep,
+            };
+        }
+        Ok(false) => {}
+        Err(_) => return fail(ResEnd::Broken(*b"SD")),
     }
-    let mut dec = BodyDecoder::new(kind, Side::Server);
     loop {
+        match read_some(srd, sbuf, t_server).await {
+            Ok(n) if n > 0 => {}
+            Ok(_) => {
+                return if dec.finish().is_ok() {
+                    ResOutcome {
+                        end: ResEnd::UntilClose,
+                        server_reusable: false,
+                        client_keep: false,
+                    }
+                } else {
+                    fail(ResEnd::Broken(*b"SD"))
+                };
+            }
+            Err(Some(_)) => return fail(ResEnd::Broken(*b"SD")),
+            Err(None) => return fail(ResEnd::Broken(*b"sD")),
+        }
         let Ok((fwd, done)) = ready(&mut dec, sbuf) else {
             return fail(ResEnd::Broken(*b"SD"));
         };
@@ -858,22 +940,6 @@ async fn forward_response(
                 server_reusable,
                 client_keep,
             };
-        }
-        match read_some(srd, sbuf, t_server).await {
-            Ok(n) if n > 0 => {}
-            Ok(_) => {
-                return if dec.finish().is_ok() {
-                    ResOutcome {
-                        end: ResEnd::UntilClose,
-                        server_reusable: false,
-                        client_keep: false,
-                    }
-                } else {
-                    fail(ResEnd::Broken(*b"SD"))
-                };
-            }
-            Err(Some(_)) => return fail(ResEnd::Broken(*b"SD")),
-            Err(None) => return fail(ResEnd::Broken(*b"sD")),
         }
     }
 }
