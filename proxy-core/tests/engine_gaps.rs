@@ -35,6 +35,9 @@ enum Behaviour {
     Echo,
     /// Reads the request head, then closes without answering.
     CloseAfterHead,
+    /// Holds each answer until this many requests are in progress at once,
+    /// or half a second has passed.
+    Gate(usize),
 }
 
 /// A running test backend.
@@ -42,6 +45,8 @@ struct Backend {
     addr: SocketAddr,
     /// Requests whose head was received.
     requests: Arc<AtomicUsize>,
+    /// Most requests in progress at once.
+    peak: Arc<AtomicUsize>,
 }
 
 fn head_end(buf: &[u8]) -> Option<usize> {
@@ -53,12 +58,17 @@ async fn backend_on(name: &'static str, behaviour: Behaviour, l: TcpListener) ->
     let addr = l.local_addr().unwrap();
     let requests = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&requests);
+    let peak = Arc::new(AtomicUsize::new(0));
+    let high = Arc::clone(&peak);
+    let inflight = Arc::new(AtomicUsize::new(0));
     tokio::spawn(async move {
         loop {
             let Ok((mut s, _)) = l.accept().await else {
                 return;
             };
             let counter = Arc::clone(&counter);
+            let high = Arc::clone(&high);
+            let inflight = Arc::clone(&inflight);
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 loop {
@@ -77,6 +87,17 @@ async fn backend_on(name: &'static str, behaviour: Behaviour, l: TcpListener) ->
                     if behaviour == Behaviour::CloseAfterHead {
                         return;
                     }
+                    if let Behaviour::Gate(n) = behaviour {
+                        let now = inflight.fetch_add(1, Ordering::SeqCst) + 1;
+                        high.fetch_max(now, Ordering::SeqCst);
+                        for _ in 0..50 {
+                            if inflight.load(Ordering::SeqCst) >= n {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                        inflight.fetch_sub(1, Ordering::SeqCst);
+                    }
                     let mut body = format!("{name}\n").into_bytes();
                     body.extend_from_slice(&head);
                     let mut out =
@@ -90,7 +111,11 @@ async fn backend_on(name: &'static str, behaviour: Behaviour, l: TcpListener) ->
             });
         }
     });
-    Backend { addr, requests }
+    Backend {
+        addr,
+        requests,
+        peak,
+    }
 }
 
 async fn backend(name: &'static str, behaviour: Behaviour) -> Backend {
@@ -519,4 +544,154 @@ async fn bind_fd_adopts_an_inherited_listening_socket() {
     let text = simple(&format!("fd@{}", file.as_raw_fd()), b.addr);
     let engine = Engine::build(&load(&text)).unwrap();
     assert!(matches!(engine.bind(), Err(EngineError::Bind { .. })));
+}
+
+// ---------------------------------------------------------------------------
+// Issue 6 leftovers: no replay after a send, slowstart, frontend maxconn
+// ---------------------------------------------------------------------------
+
+/// HAProxy 2.6's default `retry-on conn-failure` (checked against haproxy
+/// 2.6.12 with the same servers): a connection that fails is retried on
+/// another server, but a request that was sent is never replayed, whatever
+/// its method; the client gets 502 and the other server sees nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sent_request_is_not_replayed_on_another_server() {
+    let closer = backend("closer", Behaviour::CloseAfterHead).await;
+    let other = backend("other", Behaviour::Echo).await;
+    // Round robin with a redispatch on every retry: a replay, if there were
+    // one, would go to the other server.
+    let proxy = Proxy::start(&format!(
+        "{DEFAULTS}frontend f\n    bind 127.0.0.1:1\n    default_backend b\n\
+         backend b\n    balance roundrobin\n    retries 3\n    option redispatch 1\n    \
+         server closer {}\n    server other {}\n",
+        closer.addr, other.addr
+    ))
+    .await;
+    let addr = proxy.addr("f");
+    for (i, method) in ["GET", "HEAD", "POST", "PUT", "DELETE"].iter().enumerate() {
+        let mut statuses = Vec::new();
+        // Round robin alternates: one of the two goes to each server.
+        for _ in 0..2 {
+            let r = exchange(
+                addr,
+                &format!(
+                    "{method} /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\
+                     Connection: close\r\n\r\n"
+                ),
+            )
+            .await;
+            statuses.push(r.status);
+        }
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 502], "{method}");
+        assert_eq!(closer.requests.load(Ordering::SeqCst), i + 1, "{method}");
+        assert_eq!(
+            other.requests.load(Ordering::SeqCst),
+            i + 1,
+            "{method} replayed"
+        );
+    }
+    proxy.stop().await;
+
+    // A connection failure, by contrast, moves the request on.
+    let dead = free_addr();
+    let proxy = Proxy::start(&format!(
+        "{DEFAULTS}frontend f\n    bind 127.0.0.1:1\n    default_backend b\n\
+         backend b\n    balance roundrobin\n    retries 1\n    option redispatch 1\n    \
+         server dead {dead}\n    server other {}\n",
+        other.addr
+    ))
+    .await;
+    let before = other.requests.load(Ordering::SeqCst);
+    for _ in 0..2 {
+        let r = exchange(
+            proxy.addr("f"),
+            "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+        )
+        .await;
+        assert_eq!((r.status, r.server()), (200, "other"));
+    }
+    assert_eq!(other.requests.load(Ordering::SeqCst), before + 2);
+    proxy.stop().await;
+}
+
+/// `slowstart`: a server back from maintenance gets its weight back step
+/// by step, never going down, and its share of the traffic grows with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowstart_ramps_a_returning_servers_share_up() {
+    use proxy_core::engine::AdminState;
+    let s1 = backend("s1", Behaviour::Echo).await;
+    let s2 = backend("s2", Behaviour::Echo).await;
+    let proxy = Proxy::start(&format!(
+        "{DEFAULTS}frontend f\n    bind 127.0.0.1:1\n    default_backend b\n\
+         backend b\n    balance roundrobin\n    server s1 {} weight 100\n    \
+         server s2 {} weight 100 slowstart 3s\n",
+        s1.addr, s2.addr
+    ))
+    .await;
+    let addr = proxy.addr("f");
+    let s2_ref = proxy.handle.server("b", "s2").unwrap();
+    s2_ref.set_admin_state(AdminState::Maint);
+    s2_ref.set_admin_state(AdminState::Ready);
+    let share = |n: usize| async move {
+        let mut hits = 0;
+        for _ in 0..n {
+            if get(addr, "/", "").await.server() == "s2" {
+                hits += 1;
+            }
+        }
+        hits
+    };
+    let early = share(20).await;
+    let mut weights = vec![s2_ref.status().effective_weight];
+    for _ in 0..200 {
+        if weights.last() == Some(&100) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        weights.push(s2_ref.status().effective_weight);
+    }
+    assert_eq!(
+        weights.last(),
+        Some(&100),
+        "never reached full weight: {weights:?}"
+    );
+    assert!(weights[0] < 100, "no ramp: {weights:?}");
+    assert!(weights.windows(2).all(|w| w[0] <= w[1]), "{weights:?}");
+    let late = share(20).await;
+    // Equal weights at last: round robin shares about evenly.
+    assert!((8..=12).contains(&late), "late {late}");
+    assert!(early < late, "early {early}, late {late}");
+    proxy.stop().await;
+}
+
+/// A frontend's `maxconn` caps its sessions in progress: the next
+/// connections wait in the backlog and are served later, none refused.
+/// Without it, the same clients all reach the server at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frontend_maxconn_caps_sessions_in_progress() {
+    for (maxconn, want_peak) in [(Some(2), 2), (None, 4)] {
+        let gate = backend("s", Behaviour::Gate(4)).await;
+        let limit = maxconn.map_or(String::new(), |n| format!("    maxconn {n}\n"));
+        let proxy = Proxy::start(&format!(
+            "{DEFAULTS}frontend f\n    bind 127.0.0.1:1\n{limit}    default_backend b\n\
+             backend b\n    server s {}\n",
+            gate.addr
+        ))
+        .await;
+        let addr = proxy.addr("f");
+        let mut clients = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            clients.spawn(async move { get(addr, "/", "").await.status });
+        }
+        while let Some(status) = clients.join_next().await {
+            assert_eq!(status.unwrap(), 200);
+        }
+        let peak = gate.peak.load(Ordering::SeqCst);
+        match maxconn {
+            Some(n) => assert!(peak <= n, "peak {peak} over maxconn {n}"),
+            None => assert_eq!(peak, want_peak),
+        }
+        proxy.stop().await;
+    }
 }
