@@ -85,6 +85,7 @@ pub(crate) const PROXY: &[(&str, u8, Status)] = &[
     ("log", DEF | FE | BE, Supported),
     ("option", DEF | FE | BE, Supported),
     ("retries", DEF | BE, Supported),
+    ("retry-on", DEF | BE, Supported),
     ("timeout", DEF | FE | BE, Supported),
     ("maxconn", DEF | FE, Supported),
     ("bind", FE, Supported),

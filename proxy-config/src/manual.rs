@@ -111,6 +111,7 @@
 //! | `log` | defaults, frontend, backend | supported |
 //! | `option` | defaults, frontend, backend | supported |
 //! | `retries` | defaults, backend | supported |
+//! | `retry-on` | defaults, backend | supported |
 //! | `timeout` | defaults, frontend, backend | supported |
 //! | `maxconn` | defaults, frontend | supported |
 //! | `bind` | frontend | supported |

@@ -387,6 +387,9 @@ pub struct Proxy {
     pub options: Vec<Spanned<ProxyOption>>,
     /// `retries N`.
     pub retries: Option<Spanned<u32>>,
+    /// `retry-on KEYWORD...`: when a request is retried (HAProxy's default
+    /// is `conn-failure`). Checked keywords, as written.
+    pub retry_on: Option<Spanned<Vec<String>>>,
     /// `timeout` lines.
     pub timeouts: BTreeMap<TimeoutKind, Spanned<Duration>>,
     /// `maxconn N`.
@@ -439,6 +442,7 @@ impl Proxy {
             no_log: false,
             options: Vec::new(),
             retries: None,
+            retry_on: None,
             timeouts: BTreeMap::new(),
             maxconn: None,
             binds: Vec::new(),

@@ -561,6 +561,11 @@ fn print_proxy(out: &mut String, p: &Proxy, defaults: Option<&Proxy>) {
     if let Some(r) = &p.retries {
         emit!(out, "retries", r.to_string());
     }
+    if let Some(r) = &p.retry_on {
+        let mut words = vec!["retry-on".to_owned()];
+        words.extend(r.value.iter().cloned());
+        line(out, true, &words);
+    }
     for (k, v) in &p.timeouts {
         emit!(out, "timeout", k.name(), duration(v.value));
     }

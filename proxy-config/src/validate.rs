@@ -158,6 +158,27 @@ fn numeric_id(w: &Word<'_>, keyword: &str, named: &str, notes: &mut Vec<Fail>) -
     }
 }
 
+/// The keywords `retry-on` accepts in HAProxy 2.6.
+const RETRY_ON: &[&str] = &[
+    "none",
+    "conn-failure",
+    "empty-response",
+    "junk-response",
+    "response-timeout",
+    "0rtt-rejected",
+    "all-retryable-errors",
+    "401",
+    "403",
+    "404",
+    "408",
+    "425",
+    "500",
+    "501",
+    "502",
+    "503",
+    "504",
+];
+
 /// A second `user`/`uid` (or `group`/`gid`) line: HAProxy keeps the first.
 fn already_specified(w: &Word<'_>, keyword: &str, what: &str) -> Fail {
     fail_at(
@@ -2077,6 +2098,15 @@ impl Builder {
                 },
             ));
         }
+        // Where HAProxy ignores most keywords of the wrong side with a
+        // warning, it refuses `retry-on` in a frontend.
+        if name == "retry-on" && pb.p.kind == ProxyKind::Frontend {
+            return Err(invalid(
+                kw,
+                name,
+                "only available in backend or listen section",
+            ));
+        }
         // `option` and `timeout` check capability per option / kind below.
         if name != "option" && name != "timeout" && !self.capability(pb, kw, name, caps)? {
             return Ok(());
@@ -2197,6 +2227,24 @@ impl Builder {
             "retries" => {
                 let n = lax_number(Some(one("an integer argument")?), kw, name, &mut self.notes);
                 p.retries = Some(Spanned::new(n, span));
+            }
+            "retry-on" => {
+                if args.is_empty() {
+                    return Err(invalid(
+                        kw,
+                        name,
+                        "needs at least one keyword to specify when to retry",
+                    ));
+                }
+                for w in args {
+                    if !RETRY_ON.contains(&&*w.text) {
+                        return Err(invalid(w, name, format!("unknown keyword '{}'", w.text)));
+                    }
+                    if w.text == "none" && args.len() > 1 {
+                        return Err(invalid(w, name, "'none' keyword only usable alone"));
+                    }
+                }
+                p.retry_on = Some(Spanned::new(strings(args), span));
             }
             "maxconn" => {
                 let n = lax_number(Some(one("a number")?), kw, name, &mut self.notes);
@@ -2645,6 +2693,7 @@ pub(crate) fn inherit(p: &mut Proxy, d: &Proxy) {
     }
     if be {
         p.retries.clone_from(&d.retries);
+        p.retry_on.clone_from(&d.retry_on);
         p.balance.clone_from(&d.balance);
         p.hash_type.clone_from(&d.hash_type);
         p.cookie.clone_from(&d.cookie);

@@ -356,3 +356,33 @@ fn uid_and_gid_are_numbers_and_the_first_of_user_or_uid_wins() {
     assert!(w[0].contains("user/uid already specified"));
     assert!(w[1].contains("group/gid already specified"));
 }
+
+#[test]
+fn retry_on_keywords_are_checked_and_inherited() {
+    let text =
+        format!("{TIMEOUTS}  retry-on conn-failure 503\nbackend a\nbackend b\n  retry-on none\n");
+    let l = load(&text).unwrap();
+    let words = |name: &str| {
+        l.config
+            .backend(name)
+            .and_then(|p| p.retry_on.as_ref())
+            .map(|r| r.value.join(" "))
+    };
+    assert_eq!(words("a").as_deref(), Some("conn-failure 503"));
+    assert_eq!(words("b").as_deref(), Some("none"));
+    for (line, message) in [
+        ("retry-on 429", "unknown keyword '429'"),
+        ("retry-on none 503", "'none' keyword only usable alone"),
+        ("retry-on", "needs at least one keyword"),
+    ] {
+        let e = errors(&backend(&format!("  {line}")));
+        assert!(e.iter().any(|e| e.contains(message)), "{line}: {e:?}");
+    }
+    let e = errors(&format!(
+        "{TIMEOUTS}frontend f\n  bind :80\n  retry-on conn-failure\n"
+    ));
+    assert!(
+        e[0].contains("only available in backend or listen section"),
+        "{e:?}"
+    );
+}

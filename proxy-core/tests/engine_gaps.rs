@@ -695,3 +695,37 @@ async fn frontend_maxconn_caps_sessions_in_progress() {
         proxy.stop().await;
     }
 }
+
+/// `retry-on none` turns connection retries off, as in HAProxy (checked
+/// against haproxy 2.6.12: 503 at once); the layer-7 keywords, which would
+/// replay a request once sent, are refused rather than ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_on_none_and_the_refused_layer7_keywords() {
+    let other = backend("other", Behaviour::Echo).await;
+    let dead = free_addr();
+    let config = |retry_on: &str| {
+        format!(
+            "{DEFAULTS}frontend f\n    bind 127.0.0.1:1\n    default_backend b\n\
+             backend b\n    balance roundrobin\n    retries 3\n    option redispatch 1\n    \
+             {retry_on}\n    server dead {dead}\n    server other {}\n",
+            other.addr
+        )
+    };
+    for (retry_on, want) in [
+        ("retry-on none", [200, 503]),
+        ("retry-on conn-failure", [200, 200]),
+    ] {
+        let proxy = Proxy::start(&config(retry_on)).await;
+        let mut statuses = Vec::new();
+        for _ in 0..2 {
+            statuses.push(get(proxy.addr("f"), "/", "").await.status);
+        }
+        statuses.sort_unstable();
+        assert_eq!(statuses, want, "{retry_on}");
+        proxy.stop().await;
+    }
+    for refused in ["retry-on empty-response", "retry-on conn-failure 503"] {
+        let err = Engine::build(&load(&config(refused))).unwrap_err();
+        assert!(err.to_string().contains("retry-on"), "{err}");
+    }
+}

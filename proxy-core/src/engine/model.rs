@@ -647,6 +647,32 @@ fn spread_checks(config: &Config) -> u32 {
         .map_or(0, |n| n.min(50))
 }
 
+/// `retries`, or none when `retry-on` leaves out connection failures (its
+/// default is `conn-failure`). Replaying a request after it was sent (the
+/// other `retry-on` keywords) is not implemented, hence refused; TLS early
+/// data does not exist here, so `0rtt-rejected` never applies.
+fn connect_retries(p: &Proxy) -> Result<u32, BuildError> {
+    let configured = p.retries.as_ref().map_or(DEFAULT_RETRIES, |r| r.value);
+    let Some(on) = &p.retry_on else {
+        return Ok(configured);
+    };
+    let layer7 = on
+        .value
+        .iter()
+        .find(|k| !matches!(k.as_str(), "none" | "conn-failure" | "0rtt-rejected"));
+    if let Some(k) = layer7 {
+        return Err(BuildError::Unsupported {
+            at: at(&on.span),
+            what: format!("retry-on {k} (replaying a request once it was sent)"),
+        });
+    }
+    Ok(if on.value.iter().any(|k| k == "conn-failure") {
+        configured
+    } else {
+        0
+    })
+}
+
 fn build_backend(
     p: &Proxy,
     logs: &GlobalLogs,
@@ -746,7 +772,7 @@ fn build_backend(
         by_id,
         queue: Notify::new(),
         queued: AtomicU32::new(0),
-        retries: p.retries.as_ref().map_or(DEFAULT_RETRIES, |r| r.value),
+        retries: connect_retries(p)?,
         redispatch,
         abortonclose: p.option_enabled("abortonclose"),
         timeout_connect: p.timeout(TimeoutKind::Connect),
