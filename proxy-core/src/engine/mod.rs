@@ -261,8 +261,19 @@ async fn permit(sem: Option<&Arc<tokio::sync::Semaphore>>) -> Option<OwnedSemaph
     }
 }
 
+/// The local address every connection accepted on `listener` has, when the
+/// listener is bound to one address: the per-connection `getsockname` is
+/// then not needed (HAProxy skips it too).
+fn fixed_local(listener: &TcpListener) -> Option<std::net::SocketAddr> {
+    listener
+        .local_addr()
+        .ok()
+        .filter(|a| !a.ip().is_unspecified())
+}
+
 async fn accept_loop(mut listener: TcpListener, ctx: Shared) {
     let mut paused = ctx.rt.listeners.subscribe();
+    let mut bound = fixed_local(&listener);
     loop {
         if *paused.borrow_and_update() {
             let held = listen::hold_paused(listener, &ctx.fe.name, &mut paused, ctx.stopped());
@@ -270,6 +281,7 @@ async fn accept_loop(mut listener: TcpListener, ctx: Shared) {
                 Some(l) if !ctx.stopping() => listener = l,
                 _ => return,
             }
+            bound = fixed_local(&listener);
             continue;
         }
         // At maxconn the listener stops accepting, as HAProxy's does: new
@@ -298,7 +310,7 @@ async fn accept_loop(mut listener: TcpListener, ctx: Shared) {
                 continue;
             }
         };
-        let dst = match sock.local_addr() {
+        let dst = match bound.map_or_else(|| sock.local_addr(), Ok) {
             Ok(d) => d,
             Err(_) => continue,
         };
