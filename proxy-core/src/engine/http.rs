@@ -997,20 +997,46 @@ enum Next {
 
 /// Runs one HTTP-mode session to its end.
 pub(crate) async fn serve(session: Session, client: ClientStream) {
-    let (crd, cwr) = tokio::io::split(client);
     let fe = Arc::clone(&session.ctx.fe);
+    // The first bytes usually arrived with the connection. When they have
+    // not, the buffer goes back and the connection waits without one (idle
+    // connections cost no buffer), until the first request's deadline, past
+    // which the reading below answers 408.
+    let mut cbuf = BytesMut::with_capacity(READ_CHUNK);
+    if let Err(e) = client.try_read_buf(&mut cbuf)
+        && e.kind() == std::io::ErrorKind::WouldBlock
+    {
+        cbuf = BytesMut::new();
+        let first_deadline = fe
+            .timeout_http_request
+            .or(fe.timeout_client)
+            .and_then(|t| session.started.checked_add(t));
+        let stop = session.ctx.clone();
+        tokio::select! {
+            _ = async {
+                match first_deadline {
+                    Some(d) => tokio::time::timeout_at(d.into(), client.readable()).await.ok(),
+                    None => Some(client.readable().await),
+                }
+            } => {}
+            () = stop.stopped() => {}
+        }
+    }
+    let (crd, cwr) = tokio::io::split(client);
     let mut h = Http {
         session,
         fe,
         crd,
         cwr,
-        cbuf: BytesMut::with_capacity(READ_CHUNK),
+        cbuf,
         parser: HeadParser::new(Limits::default()),
         server: None,
     };
     let mut first = true;
     loop {
-        match h.transaction(first).await {
+        // Boxed: the session task holds only what an idle connection needs;
+        // a transaction's larger state lives as long as the transaction.
+        match Box::pin(h.transaction(first)).await {
             Next::KeepAlive => first = false,
             Next::Close => break,
             Next::Tunnel(conn) => {
