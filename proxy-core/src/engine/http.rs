@@ -447,6 +447,30 @@ fn run_response_rules(
     Verdict::Continue
 }
 
+/// Runs an IO operation under an optional deadline: `Err(None)` when it
+/// expires, `Err(Some(e))` when the operation fails.
+///
+/// Most reads and writes complete at their first poll, so the operation is
+/// polled once before any timer exists: only one that has to wait pays for
+/// registering (and later cancelling) a timer.
+async fn within<T>(
+    timeout: Option<Duration>,
+    fut: impl std::future::Future<Output = std::io::Result<T>>,
+) -> Result<T, Option<std::io::Error>> {
+    let mut fut = std::pin::pin!(fut);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
+    if let std::task::Poll::Ready(r) = first {
+        return r.map_err(Some);
+    }
+    match timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r.map_err(Some),
+            Err(_) => Err(None),
+        },
+        None => fut.await.map_err(Some),
+    }
+}
+
 /// Reads into `buf`, with an optional deadline. `Ok(0)` is end of input;
 /// `Err(None)` a timeout, `Err(Some(e))` an error.
 async fn read_some<R: AsyncRead + Unpin>(
@@ -456,13 +480,7 @@ async fn read_some<R: AsyncRead + Unpin>(
 ) -> Result<usize, Option<std::io::Error>> {
     buf.reserve(READ_CHUNK);
     let fut = r.read_buf(buf);
-    match timeout {
-        Some(t) => match tokio::time::timeout(t, fut).await {
-            Ok(r) => r.map_err(Some),
-            Err(_) => Err(None),
-        },
-        None => fut.await.map_err(Some),
-    }
+    within(timeout, fut).await
 }
 
 async fn write_all<W: AsyncWrite + Unpin>(
@@ -474,13 +492,7 @@ async fn write_all<W: AsyncWrite + Unpin>(
         w.write_all(b).await?;
         w.flush().await
     };
-    match timeout {
-        Some(t) => match tokio::time::timeout(t, fut).await {
-            Ok(r) => r.map_err(Some),
-            Err(_) => Err(None),
-        },
-        None => fut.await.map_err(Some),
-    }
+    within(timeout, fut).await
 }
 
 /// Writes `head` then `body` with as few system calls as the transport
@@ -510,13 +522,7 @@ async fn write_all_pair<W: AsyncWrite + Unpin>(
         w.write_all(body).await?;
         w.flush().await
     };
-    match timeout {
-        Some(t) => match tokio::time::timeout(t, fut).await {
-            Ok(r) => r.map_err(Some),
-            Err(_) => Err(None),
-        },
-        None => fut.await.map_err(Some),
-    }
+    within(timeout, fut).await
 }
 
 /// A server connection split in halves for concurrent directions.
