@@ -3,11 +3,40 @@
 //! The input is split into lines; the first word of each line picks what it is:
 //! `acl NAME EXPR...` declares, `if`/`unless ...` compiles a condition and
 //! evaluates it on a fixed request. Pattern files come from an in-memory loader.
+//! A parsed condition written back as words (as the configuration printer does)
+//! parses to the same condition, and an expression parses the same from its words.
 #![no_main]
 
 use std::collections::HashMap;
 
-use proxy_acl::{AclExpr, AclSet, Condition, OwnedRequest};
+use proxy_acl::{AclExpr, AclRef, AclSet, Condition, OwnedRequest, Polarity};
+
+/// The words of `c`, `if`/`unless` first.
+fn condition_words(c: &Condition) -> Vec<String> {
+    let mut w = vec![match c.polarity {
+        Polarity::If => "if".to_string(),
+        Polarity::Unless => "unless".to_string(),
+    }];
+    for (i, alt) in c.alternatives.iter().enumerate() {
+        if i > 0 {
+            w.push("||".into());
+        }
+        for t in alt {
+            if t.negated {
+                w.push("!".into());
+            }
+            match &t.acl {
+                AclRef::Named(n) => w.push(n.clone()),
+                AclRef::Anonymous(words) => {
+                    w.push("{".into());
+                    w.extend(words.iter().cloned());
+                    w.push("}".into());
+                }
+            }
+        }
+    }
+    w
+}
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -41,12 +70,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             Some(_) => {
                 if let Ok(c) = Condition::parse(&words) {
                     let _ = c.acl_names().count();
+                    assert_eq!(Condition::parse(&condition_words(&c)).as_ref(), Ok(&c));
                     if let Ok(cc) = set.compile(&c, &files) {
                         let _ = cc.evaluate(&req);
                     }
                 }
                 if let Ok(e) = AclExpr::parse(&words) {
                     let _ = e.has_no_pattern();
+                    assert_eq!(AclExpr::parse(e.words()).as_ref(), Ok(&e));
                 }
             }
             None => {}
