@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use vrrp_core::wire::MULTICAST_V4;
 use vrrp_core::{
-    Action, AdvertRepr, Family, Auth, Event, Instance, InstanceConfig, IpPair, Reject, State, SyncGroup,
-    Tracked, Version,
+    Action, AdvertRepr, Auth, Event, Family, Instance, InstanceConfig, IpPair, Reject, State,
+    SyncGroup, Tracked, Version,
 };
 
 fn ip(last: u8) -> IpAddr {
