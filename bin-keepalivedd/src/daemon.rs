@@ -444,6 +444,25 @@ impl Daemon {
                     None => continue,
                 },
             };
+            if creds == Credentials::ROOT && self.config.global.enable_script_security {
+                let path = std::env::var("PATH").unwrap_or_else(|_| DEFAULT_PATH.to_string());
+                let unsafe_part = match s.argv.first() {
+                    Some(prog) => users::find_program(prog, &path)
+                        .and_then(|p| users::insecure_component(&p).map(|_| p)),
+                    None => None,
+                };
+                if let Some(script) = unsafe_part {
+                    self.log.warn(&format!(
+                        "Unsafe permissions found for script '{}' - disabling.",
+                        script.display()
+                    ));
+                    self.log.warn(&format!(
+                        "Disabling track script {} due to insecure",
+                        s.name
+                    ));
+                    continue;
+                }
+            }
             let s = s.clone();
             let tx = self.tx.clone();
             let generation = self.generation;
@@ -831,6 +850,9 @@ fn script_credentials(
     log.warn("SECURITY VIOLATION - scripts are being executed but script_security not enabled.");
     Ok(Some(creds))
 }
+
+/// The search path for scripts named without a `/` when `PATH` is unset.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The host name, as keepalived's default router_id and HELO name.
 pub fn hostname() -> String {

@@ -4,6 +4,7 @@
 //! Name lookups read the files directly (no NSS): enough for local accounts, which
 //! is what `script_user` names in practice.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::Error;
@@ -94,4 +95,42 @@ pub fn default_script_user(etc: &Path) -> (Credentials, bool) {
         Ok(c) => (c, false),
         Err(_) => (Credentials::ROOT, true),
     }
+}
+
+/// Where `program` (a script's argv\[0\]) is found: itself when it holds a `/`,
+/// else the first executable of that name in `path` (a `PATH` value).
+pub fn find_program(program: &str, path: &str) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        return Some(Path::new(program).to_path_buf());
+    }
+    path.split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| Path::new(d).join(program))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// `enable_script_security`'s test for a script that would run as root, as
+/// keepalived makes it: the first component of its real path, the file itself
+/// or a directory above it, that a user other than root could change (owned
+/// by another user, or writable by group or others, a directory with the
+/// sticky bit excepted). `None` when the path is safe; an unreadable path
+/// counts as unsafe.
+pub fn insecure_component(script: &Path) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let real = match std::fs::canonicalize(script) {
+        Ok(r) => r,
+        Err(_) => return Some(script.to_path_buf()),
+    };
+    for component in real.ancestors() {
+        let Ok(m) = std::fs::metadata(component) else {
+            return Some(component.to_path_buf());
+        };
+        let sticky_dir = m.is_dir() && m.mode() & 0o1000 != 0;
+        if m.uid() != 0 || (!sticky_dir && m.mode() & 0o022 != 0) {
+            return Some(component.to_path_buf());
+        }
+    }
+    None
 }
