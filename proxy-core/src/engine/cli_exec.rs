@@ -101,17 +101,31 @@ pub(crate) fn bind(rt: &Runtime) -> Result<Vec<CliListener>, EngineError> {
         };
         let socket = match &s.addr {
             CliAddr::Unix(path) => {
-                // A socket left by a previous run is replaced, as HAProxy does.
-                if std::fs::symlink_metadata(path).is_ok_and(|m| {
-                    use std::os::unix::fs::FileTypeExt;
-                    m.file_type().is_socket()
-                }) {
-                    std::fs::remove_file(path).map_err(err)?;
+                // As HAProxy does: bind under a temporary name, set the mode,
+                // then rename over the final path, so the socket is never
+                // reachable there with the default permissions, and a socket
+                // left by a previous run is replaced at once.
+                use std::os::unix::fs::FileTypeExt;
+                if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_socket()) {
+                    return Err(err(std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        "the path exists and is not a socket",
+                    )));
                 }
-                let l = StdUnixListener::bind(path).map_err(err)?;
-                if let Some(mode) = s.mode {
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-                        .map_err(err)?;
+                let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+                tmp_name.push(format!(".{}.tmp", std::process::id()));
+                let tmp = path.with_file_name(tmp_name);
+                let _ = std::fs::remove_file(&tmp);
+                let l = StdUnixListener::bind(&tmp).map_err(err)?;
+                let placed = s
+                    .mode
+                    .map_or(Ok(()), |mode| {
+                        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+                    })
+                    .and_then(|()| std::fs::rename(&tmp, path));
+                if let Err(e) = placed {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(err(e));
                 }
                 l.set_nonblocking(true).map_err(err)?;
                 CliSocket::Unix(l)
