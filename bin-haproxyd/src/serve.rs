@@ -57,8 +57,16 @@ pub(crate) fn run(
         console.push(Tag::Warning, &format!("config : {warning}"));
     }
     let plan = Plan::resolve(&config.global)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(engine.nbthread().max(1))
+    // One thread (`nbthread 1`) needs no work-stealing scheduler: its
+    // cross-thread wake-ups cost CPU on every request for nothing.
+    let mut builder = if engine.nbthread() <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(engine.nbthread());
+        b
+    };
+    let runtime = builder
         .thread_name("haproxyd-worker")
         .enable_all()
         .build()
