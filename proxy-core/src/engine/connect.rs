@@ -90,6 +90,9 @@ pub(crate) struct KeyOwned {
     pub(crate) header: Option<String>,
     /// Random input for `balance random`.
     pub(crate) random: u32,
+    /// The server a persistence cookie names (index in the backend): it is
+    /// taken while usable, bypassing the balancer.
+    pub(crate) sticky: Option<usize>,
 }
 
 impl KeyOwned {
@@ -115,7 +118,15 @@ pub(crate) async fn acquire(
     loop {
         let picked = {
             let mut bal = lock(&be.balancer);
-            let mut pick = bal.pick(&key.key());
+            // A persistence cookie wins while its server is usable; once the
+            // stream has to leave that server the balancer decides.
+            let sticky = key
+                .sticky
+                .filter(|_| avoid.is_none())
+                .and_then(|i| be.servers.get(i))
+                .map(|s| s.id)
+                .filter(|id| bal.is_usable(*id).unwrap_or(false));
+            let mut pick = sticky.or_else(|| bal.pick(&key.key()));
             // Redispatch wants another server; round robin moves on by itself,
             // a hash keeps answering the same, and then the same one is used.
             if let (Some(a), Some(id)) = (avoid, pick) {

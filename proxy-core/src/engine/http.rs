@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 
 use super::auth::Userlists;
 use super::connect::{self, ConnectFail, KeyOwned, Slot};
+use super::cookie;
 use super::model::{Backend, ConnMode, Frontend, Server};
 use super::rules::{Action, Fetch, HttpRules, Redirect, RedirectKind, Reply, ReplyBody, Samples};
 use super::stream::{ClientStream, ServerStream};
@@ -605,6 +606,8 @@ struct TxnLog {
     request_line: String,
     backend: Option<Arc<Backend>>,
     server: Option<usize>,
+    /// Persistence cookie status and operation (`--` without `cookie`).
+    cookie_flags: Option<[u8; 2]>,
 }
 
 fn capture(h: &crate::h1::Headers, specs: &[super::model::CaptureSpec]) -> Vec<Option<String>> {
@@ -684,7 +687,10 @@ fn emit_log(
         // HAProxy does, whether it was sent early or not.
         logasap: logasap || fe.logasap,
         cookies: (None, None),
-        termination: [txn.termination[0], txn.termination[1], b'-', b'-'],
+        termination: {
+            let [c, o] = txn.cookie_flags.unwrap_or(*b"--");
+            [txn.termination[0], txn.termination[1], c, o]
+        },
         conns: session.conns(be, server),
         retries: txn.retries,
         queues: txn.queues,
@@ -790,6 +796,8 @@ struct ResCtx<'a> {
     client_keep: bool,
     sent_at: Instant,
     timing: (Instant, SystemTime),
+    /// `Set-Cookie` value the response gets for cookie persistence.
+    set_cookie: Option<String>,
 }
 
 /// How the response direction left both connections.
@@ -855,6 +863,17 @@ async fn forward_response(
                 txn.bytes += bytes.len() as u64;
             }
             return fail(ResEnd::Replied);
+        }
+    }
+    if let (Some(value), Some(conf)) = (&cx.set_cookie, &cx.be.cookie) {
+        // Decided before the rules ran, added after them, as HAProxy does.
+        let private =
+            conf.nocache && cookie::cacheable(cx.req.method(), res.status(), res.headers());
+        let h = res.headers_mut();
+        if h.append(b"set-cookie", value.as_bytes()).is_err()
+            || (private && h.append(b"cache-control", b"private").is_err())
+        {
+            return no_head(cwr, txn, 502, *b"PH", t_client).await;
         }
     }
     let kind = res.body_kind();
@@ -1329,7 +1348,26 @@ impl Http {
         if let Some(s) = self.server.take() {
             s.release();
         }
+        // Cookie persistence: the server the request's cookie names, if any;
+        // `indirect` hides the cookie from servers.
+        let mut persist = None;
+        if let Some(conf) = &be.cookie {
+            let found = conf.find(req.headers());
+            let named = found.as_deref().and_then(|v| {
+                be.servers
+                    .iter()
+                    .position(|s| s.cookie.as_deref() == Some(v))
+            });
+            if conf.indirect && found.is_some() && conf.strip(req.headers_mut()).is_err() {
+                txn.termination = *b"PR";
+                return self
+                    .reply(&mut txn, (500, error_page(500)), timing, (info0, mode))
+                    .await;
+            }
+            persist = Some((found, named));
+        }
         let key = KeyOwned {
+            sticky: persist.as_ref().and_then(|(_, named)| *named),
             client: Some(ep.src.ip()),
             uri: Some(text(req.target()).to_string()),
             header: be
@@ -1373,6 +1411,23 @@ impl Http {
             Some(Ok(c)) => c,
         };
         txn.server = Some(c.slot.server);
+        let mut set_cookie = None;
+        if let (Some((found, named)), Some(conf)) = (&persist, &be.cookie) {
+            let valid = *named == Some(c.slot.server);
+            let value = be
+                .servers
+                .get(c.slot.server)
+                .and_then(|s| s.cookie.as_deref());
+            if !valid {
+                set_cookie = value.map(|v| conf.set_cookie(v));
+            }
+            txn.cookie_flags = Some(cookie::log_flags(
+                found.as_deref(),
+                valid,
+                named.is_some(),
+                set_cookie.is_some(),
+            ));
+        }
         txn.t_queue = Some(ms(c.queue_time));
         txn.t_connect = Some(ms(c.connect_time));
         txn.retries = (c.retries, c.redispatched);
@@ -1390,6 +1445,7 @@ impl Http {
             client_keep,
             sent_at: Instant::now(),
             timing,
+            set_cookie,
         };
         let mut body_in = 0u64;
         let (req_end, out) = {

@@ -31,10 +31,10 @@
 //! What the engine does not implement yet is refused by [`Engine::build`]
 //! with [`BuildError::Unsupported`] when ignoring it would change where
 //! traffic goes or what it carries (TLS and PROXY-protocol binds, unix
-//! sockets, TLS or PROXY-protocol servers, `balance rdp-cookie`, dynamic
-//! `use_backend`, rule actions and samples beyond the common ones), and
-//! reported by [`Engine::warnings`] when it does not (cookie persistence,
-//! agent checks).
+//! sockets, TLS or PROXY-protocol servers, `balance rdp-cookie`, cookie
+//! persistence other than `insert`, dynamic `use_backend`, rule actions and
+//! samples beyond the common ones), and reported by [`Engine::warnings`]
+//! when it does not (agent checks).
 //!
 //! The statistics page (`stats uri`), the Prometheus exporter
 //! (`http-request use-service prometheus-exporter`) and the runtime API on
@@ -49,6 +49,7 @@ mod auth;
 mod check;
 mod cli_exec;
 mod connect;
+mod cookie;
 mod error;
 mod http;
 mod listen;
@@ -100,8 +101,7 @@ impl Engine {
         })
     }
 
-    /// Directives accepted but not acted on (cookie persistence, agent
-    /// checks), as `file:line:col: message`, for the
+    /// Directives accepted but not acted on (agent checks), as `file:line:col: message`, for the
     /// binary to report at start-up.
     pub fn warnings(&self) -> &[String] {
         &self.rt.warnings

@@ -277,6 +277,8 @@ pub(crate) struct Server {
     pub(crate) check: Option<super::check::CheckConf>,
     /// Administrative state and health.
     pub(crate) rt: super::servers::ServerRt,
+    /// `cookie VALUE`: the persistence cookie value naming this server.
+    pub(crate) cookie: Option<String>,
 }
 
 impl Server {
@@ -356,6 +358,8 @@ pub(crate) struct Backend {
     pub(crate) http_response: HttpRules,
     /// `balance hdr(NAME)`: the header to hash.
     pub(crate) hash_header: Option<String>,
+    /// `cookie NAME insert ...`: cookie persistence.
+    pub(crate) cookie: Option<super::cookie::CookieConf>,
     /// Live counters.
     pub(crate) counters: Arc<Counters>,
     /// Log targets, for server state changes.
@@ -449,12 +453,6 @@ fn warnings(config: &Config) -> Vec<String> {
     let mut out = Vec::new();
     for p in &config.proxies {
         let name = &p.name.value;
-        if let Some(c) = &p.cookie {
-            out.push(format!(
-                "{}: proxy '{name}': cookie persistence is not applied",
-                c.span
-            ));
-        }
         for s in &p.servers {
             let o = p.server_options(&s.value);
             if let Some((k, _)) = o.other.iter().find(|(k, _)| k == "agent-check") {
@@ -743,6 +741,7 @@ fn build_backend(
             slowstart: o.slowstart.filter(|d| !d.is_zero()),
             rt: super::servers::ServerRt::new(o.disabled == Some(true), weight, check.as_ref()),
             check,
+            cookie: o.cookie.clone(),
         });
     }
     let balancer = Balancer::new(config, specs).map_err(|source| BuildError::Balance {
@@ -794,6 +793,10 @@ fn build_backend(
             rules::compile(&p.http_response, &acls)?
         },
         hash_header,
+        cookie: match &p.cookie {
+            Some(c) if p.kind.is_backend() => Some(super::cookie::CookieConf::compile(c)?),
+            _ => None,
+        },
         counters: Arc::new(Counters::default()),
         logger: Logger::build(logs, p)?,
         console: Arc::clone(console),
