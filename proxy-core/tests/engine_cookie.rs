@@ -20,6 +20,11 @@
 //! `Last-Modified` and no `Cache-Control`; `Cookie: x=1; SRV=a1; y=2` reached
 //! s1 as `cookie: x=1; y=2` with no `Set-Cookie` in the answer; with s2
 //! stopped, `Cookie: SRV=b2` was served by s1 with `SRV=a1` set again.
+//!
+//! With `cookie SRV prefix` instead, a server's `set-cookie: SRV=zz` reached
+//! the client as `set-cookie: SRV=a1~zz` in place, `Cookie: SRV=b2~zz` was
+//! routed to s2 and forwarded as `SRV=zz`, and `Cookie: SRV=zz` (no `~`)
+//! was balanced and forwarded unchanged.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -39,7 +44,7 @@ const GUARD: Duration = Duration::from_secs(10);
 const HAPROXY_SET_COOKIE_A1: &str = "SRV=a1; path=/; domain=example.com; HttpOnly; Secure";
 
 /// A backend answering `NAME\nCOOKIE` (the `Cookie` it received, or `-`);
-/// `/lm` answers carry `Last-Modified`. Aborting the task closes its port.
+/// `/lm` answers carry `Last-Modified`, `/sc` ones `Set-Cookie: SRV=zz`. Aborting the task closes its port.
 fn backend(l: TcpListener, name: &'static str) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -67,13 +72,15 @@ fn backend(l: TcpListener, name: &'static str) -> JoinHandle<()> {
                 } else {
                     format!("{name}\n{}", cookies.join("|"))
                 };
-                let lm = if head.starts_with("GET /lm ") {
+                let extra = if head.starts_with("GET /lm ") {
                     "last-modified: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+                } else if head.starts_with("GET /sc ") {
+                    "set-cookie: SRV=zz\r\n"
                 } else {
                     ""
                 };
                 let out = format!(
-                    "HTTP/1.1 200 OK\r\n{lm}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 200 OK\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = s.write_all(out.as_bytes()).await;
@@ -235,7 +242,11 @@ async fn insert_without_indirect_passes_the_cookie_on() {
 
 #[test]
 fn modes_not_applied_are_refused_at_build() {
-    for mode in ["SRV prefix", "SRV rewrite", "SRV insert maxidle 1h"] {
+    for mode in [
+        "SRV prefix indirect",
+        "SRV rewrite",
+        "SRV insert maxidle 1h",
+    ] {
         let text = config(
             "127.0.0.1:1".parse().unwrap(),
             "127.0.0.1:2".parse().unwrap(),
@@ -250,4 +261,47 @@ fn modes_not_applied_are_refused_at_build() {
             "{mode}: {err:?}"
         );
     }
+}
+
+/// What HAProxy 2.6 sent in prefix mode for server `a1` answering
+/// `set-cookie: SRV=zz`.
+const HAPROXY_PREFIXED_A1: &str = "SRV=a1~zz";
+
+#[tokio::test]
+async fn prefix_routes_on_the_prefix_and_prefixes_the_server_cookie() {
+    let l1 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let l2 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (a1, a2) = (l1.local_addr().unwrap(), l2.local_addr().unwrap());
+    let (b1, b2) = (backend(l1, "s1"), backend(l2, "s2"));
+    let proxy = Proxy::start(&config(a1, a2, "SRV prefix"));
+    let fe = proxy.addr("fe");
+    let r = get(fe, "/sc", None).await;
+    let value = if r.server == "s1" { "a1" } else { "b2" };
+    assert_eq!(
+        r.all("set-cookie"),
+        [HAPROXY_PREFIXED_A1.replace("a1", value).as_str()]
+    );
+    let at = |name: &str| {
+        r.headers
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    assert!(at("set-cookie") < at("content-length"), "kept in place");
+    for _ in 0..4 {
+        let r = get(fe, "/", Some("x=1; SRV=b2~zz; y=2")).await;
+        assert_eq!(r.server, "s2");
+        assert_eq!(r.cookie_seen, "x=1; SRV=zz; y=2");
+        assert!(r.all("set-cookie").is_empty());
+    }
+    for _ in 0..2 {
+        let r = get(fe, "/sc", Some("SRV=a1~zz")).await;
+        assert_eq!(r.server, "s1");
+        assert_eq!(r.cookie_seen, "SRV=zz");
+        assert_eq!(r.all("set-cookie"), [HAPROXY_PREFIXED_A1]);
+    }
+    let r = get(fe, "/", Some("SRV=zz")).await;
+    assert_eq!(r.cookie_seen, "SRV=zz");
+    drop(proxy);
+    b1.abort();
+    b2.abort();
 }

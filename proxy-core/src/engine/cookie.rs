@@ -1,8 +1,9 @@
-//! Cookie-based persistence (`cookie NAME insert ...` and server
+//! Cookie-based persistence (`cookie NAME insert|prefix ...` and server
 //! `cookie VALUE`): reading the persistence cookie from a request, removing
-//! it in `indirect` mode, and the `Set-Cookie` a response gets.
+//! it (`indirect`) or its server prefix (`prefix`), and the `Set-Cookie` a
+//! response gets or has prefixed.
 //!
-//! Only insert mode is applied; `rewrite`, `prefix`, `maxidle` and `maxlife`
+//! Insert and prefix modes are applied; `rewrite`, `maxidle` and `maxlife`
 //! are refused when the engine is built rather than silently ignored. The
 //! header bytes follow what HAProxy 2.6 sends (see
 //! `tests/engine_cookie.rs` for the captures).
@@ -17,6 +18,9 @@ use crate::h1::Headers;
 pub(crate) struct CookieConf {
     /// Cookie name.
     pub(crate) name: String,
+    /// `prefix` mode: the server's value prefixes the application's cookie
+    /// as `SERVER~VALUE`; otherwise `insert` mode.
+    pub(crate) prefix: bool,
     /// `indirect`: the cookie is removed from requests sent to servers.
     pub(crate) indirect: bool,
     /// `nocache`: a cacheable response that sets the cookie is made private.
@@ -38,6 +42,7 @@ impl CookieConf {
         };
         let mut conf = CookieConf {
             name: c.value.name.clone(),
+            prefix: false,
             indirect: false,
             nocache: false,
             httponly: false,
@@ -49,6 +54,7 @@ impl CookieConf {
         while let Some(w) = words.next() {
             match w.to_ascii_lowercase().as_str() {
                 "insert" => insert = true,
+                "prefix" => conf.prefix = true,
                 "indirect" => conf.indirect = true,
                 "nocache" => conf.nocache = true,
                 "httponly" => conf.httponly = true,
@@ -65,12 +71,108 @@ impl CookieConf {
                 }
             }
         }
-        if !insert {
+        let insert_only = conf.indirect
+            || conf.nocache
+            || conf.httponly
+            || conf.secure
+            || !conf.domains.is_empty();
+        if conf.prefix && (insert || insert_only) {
             return Err(refuse(
-                "cookie persistence without 'insert' (rewrite and prefix modes)".into(),
+                "cookie 'prefix' with insert options (only a bare prefix is applied)".into(),
+            ));
+        }
+        if !insert && !conf.prefix {
+            return Err(refuse(
+                "cookie persistence without 'insert' or 'prefix' (rewrite mode)".into(),
             ));
         }
         Ok(conf)
+    }
+
+    /// The server value a request cookie names: all of it in insert mode,
+    /// the part before `~` in prefix mode (none without a `~`).
+    pub(crate) fn server_key<'a>(&self, found: &'a str) -> Option<&'a str> {
+        if self.prefix {
+            found.split_once('~').map(|(k, _)| k)
+        } else {
+            Some(found)
+        }
+    }
+
+    /// Takes the server prefix off this cookie in the request's `Cookie`
+    /// fields (`NAME=SRV~v` becomes `NAME=v`), as prefix mode forwards it.
+    pub(crate) fn unprefix(&self, h: &mut Headers) -> Result<(), crate::h1::Error> {
+        let fields: Vec<Vec<u8>> = h.get_all(b"cookie").map(<[u8]>::to_vec).collect();
+        let mut changed = false;
+        let mut out = Vec::with_capacity(fields.len());
+        for v in &fields {
+            let mut parts = Vec::new();
+            for p in v.split(|&b| b == b';').map(<[u8]>::trim_ascii) {
+                match split_pair(p) {
+                    Some((n, val)) if n == self.name.as_bytes() => {
+                        match val.iter().position(|&b| b == b'~') {
+                            Some(t) => {
+                                changed = true;
+                                let rest = val.get(t + 1..).unwrap_or_default();
+                                parts.push([n, b"=", rest].concat());
+                            }
+                            None => parts.push(p.to_vec()),
+                        }
+                    }
+                    _ if p.is_empty() => {}
+                    _ => parts.push(p.to_vec()),
+                }
+            }
+            out.push(parts.join(&b"; "[..]));
+        }
+        if changed {
+            h.remove(b"cookie");
+            for v in out {
+                h.append(b"cookie", &v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Prefixes the application's `Set-Cookie: NAME=...` fields of a
+    /// response with `server~`, keeping every field in place. Returns
+    /// whether one was rewritten.
+    pub(crate) fn prefix_response(
+        &self,
+        h: &mut Headers,
+        server: &str,
+    ) -> Result<bool, crate::h1::Error> {
+        let ours = |n: &[u8], v: &[u8]| {
+            n.eq_ignore_ascii_case(b"set-cookie")
+                && split_pair(v.split(|&b| b == b';').next().unwrap_or_default())
+                    .is_some_and(|(name, _)| name == self.name.as_bytes())
+        };
+        if !h.iter().any(|(n, v)| ours(n, v)) {
+            return Ok(false);
+        }
+        let fields: Vec<(Vec<u8>, Vec<u8>)> = h
+            .iter()
+            .map(|(n, v)| {
+                let v = match v.iter().position(|&b| b == b'=') {
+                    Some(eq) if ours(n, v) => {
+                        let (head, rest) = v.split_at(eq + 1);
+                        [head, server.as_bytes(), b"~", rest].concat()
+                    }
+                    _ => v.to_vec(),
+                };
+                (n.to_vec(), v)
+            })
+            .collect();
+        let mut names: Vec<Vec<u8>> = fields.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for n in &names {
+            h.remove(n);
+        }
+        for (n, v) in &fields {
+            h.append(n, v)?;
+        }
+        Ok(true)
     }
 
     /// The value of this cookie in the request's `Cookie` fields, if any.
@@ -150,14 +252,14 @@ pub(crate) fn cacheable(method: &[u8], status: u16, h: &Headers) -> bool {
 
 /// Persistence cookie status and operation, the 3rd and 4th characters of
 /// the termination state in HTTP logs.
-pub(crate) fn log_flags(found: Option<&str>, valid: bool, down: bool, inserted: bool) -> [u8; 2] {
+pub(crate) fn log_flags(found: Option<&str>, valid: bool, down: bool, op: u8) -> [u8; 2] {
     let status = match (found, valid, down) {
         (None, _, _) => b'N',
         (Some(_), true, _) => b'V',
         (Some(_), false, true) => b'D',
         (Some(_), false, false) => b'I',
     };
-    [status, if inserted { b'I' } else { b'N' }]
+    [status, op]
 }
 
 #[cfg(test)]
@@ -187,9 +289,11 @@ mod tests {
             c.as_ref()
                 .is_ok_and(|c| c.indirect && c.nocache && c.domains == ["a.example"])
         );
+        assert!(conf(&["prefix"]).is_ok_and(|c| c.prefix));
         for bad in [
             &["rewrite"][..],
-            &["prefix"],
+            &["prefix", "indirect"],
+            &["insert", "prefix"],
             &["insert", "maxidle", "1h"],
             &[],
         ] {
@@ -232,9 +336,39 @@ mod tests {
         assert!(!cacheable(b"GET", 200, &headers(&[])));
         let public = headers(&[("Last-Modified", "x"), ("Cache-Control", "public")]);
         assert!(!cacheable(b"GET", 200, &public));
-        assert_eq!(&log_flags(None, false, false, true), b"NI");
-        assert_eq!(&log_flags(Some("a1"), true, false, false), b"VN");
-        assert_eq!(&log_flags(Some("a1"), false, true, true), b"DI");
-        assert_eq!(&log_flags(Some("zz"), false, false, true), b"II");
+        assert_eq!(&log_flags(None, false, false, b'I'), b"NI");
+        assert_eq!(&log_flags(Some("a1"), true, false, b'N'), b"VN");
+        assert_eq!(&log_flags(Some("a1"), false, true, b'I'), b"DI");
+        assert_eq!(&log_flags(Some("zz"), false, false, b'I'), b"II");
+    }
+
+    #[test]
+    fn prefix_mode_unprefixes_requests_and_prefixes_responses()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let c = conf(&["prefix"])?;
+        assert_eq!(c.server_key("a1~zz"), Some("a1"));
+        assert_eq!(c.server_key("zz"), None);
+        let mut h = headers(&[("Cookie", "x=1; SRV=a1~zz; y=2")]);
+        c.unprefix(&mut h)?;
+        assert_eq!(h.get(b"cookie"), Some(&b"x=1; SRV=zz; y=2"[..]));
+        let mut res = headers(&[
+            ("Server", "s"),
+            ("Set-Cookie", "SRV=zz; path=/"),
+            ("Set-Cookie", "other=1"),
+            ("Content-Length", "0"),
+        ]);
+        assert!(c.prefix_response(&mut res, "a1")?);
+        let got: Vec<(&[u8], &[u8])> = res.iter().collect();
+        assert_eq!(
+            got,
+            [
+                (&b"Server"[..], &b"s"[..]),
+                (b"Set-Cookie", b"SRV=a1~zz; path=/"),
+                (b"Set-Cookie", b"other=1"),
+                (b"Content-Length", b"0"),
+            ]
+        );
+        assert!(!c.prefix_response(&mut headers(&[("Set-Cookie", "SRVX=1")]), "a1")?);
+        Ok(())
     }
 }

@@ -798,6 +798,8 @@ struct ResCtx<'a> {
     timing: (Instant, SystemTime),
     /// `Set-Cookie` value the response gets for cookie persistence.
     set_cookie: Option<String>,
+    /// Prefix mode: the server value the application's cookie gets.
+    prefix_with: Option<String>,
 }
 
 /// How the response direction left both connections.
@@ -874,6 +876,17 @@ async fn forward_response(
             || (private && h.append(b"cache-control", b"private").is_err())
         {
             return no_head(cwr, txn, 502, *b"PH", t_client).await;
+        }
+    }
+    if let (Some(server), Some(conf)) = (&cx.prefix_with, &cx.be.cookie) {
+        match conf.prefix_response(res.headers_mut(), server) {
+            Ok(true) => {
+                if let Some(f) = txn.cookie_flags.as_mut() {
+                    f[1] = b'R';
+                }
+            }
+            Ok(false) => {}
+            Err(_) => return no_head(cwr, txn, 502, *b"PH", t_client).await,
         }
     }
     let kind = res.body_kind();
@@ -1353,12 +1366,21 @@ impl Http {
         let mut persist = None;
         if let Some(conf) = &be.cookie {
             let found = conf.find(req.headers());
-            let named = found.as_deref().and_then(|v| {
-                be.servers
-                    .iter()
-                    .position(|s| s.cookie.as_deref() == Some(v))
-            });
-            if conf.indirect && found.is_some() && conf.strip(req.headers_mut()).is_err() {
+            let named = found
+                .as_deref()
+                .and_then(|v| conf.server_key(v))
+                .and_then(|k| {
+                    be.servers
+                        .iter()
+                        .position(|s| s.cookie.as_deref() == Some(k))
+                });
+            let rewritten = match (&found, conf.prefix) {
+                (None, _) => Ok(()),
+                (Some(_), true) => conf.unprefix(req.headers_mut()),
+                (Some(_), false) if conf.indirect => conf.strip(req.headers_mut()),
+                (Some(_), false) => Ok(()),
+            };
+            if rewritten.is_err() {
                 txn.termination = *b"PR";
                 return self
                     .reply(&mut txn, (500, error_page(500)), timing, (info0, mode))
@@ -1412,20 +1434,23 @@ impl Http {
         };
         txn.server = Some(c.slot.server);
         let mut set_cookie = None;
+        let mut prefix_with = None;
         if let (Some((found, named)), Some(conf)) = (&persist, &be.cookie) {
             let valid = *named == Some(c.slot.server);
             let value = be
                 .servers
                 .get(c.slot.server)
                 .and_then(|s| s.cookie.as_deref());
-            if !valid {
+            if conf.prefix {
+                prefix_with = value.map(str::to_string);
+            } else if !valid {
                 set_cookie = value.map(|v| conf.set_cookie(v));
             }
             txn.cookie_flags = Some(cookie::log_flags(
                 found.as_deref(),
                 valid,
                 named.is_some(),
-                set_cookie.is_some(),
+                if set_cookie.is_some() { b'I' } else { b'N' },
             ));
         }
         txn.t_queue = Some(ms(c.queue_time));
@@ -1446,6 +1471,7 @@ impl Http {
             sent_at: Instant::now(),
             timing,
             set_cookie,
+            prefix_with,
         };
         let mut body_in = 0u64;
         let (req_end, out) = {

@@ -32,9 +32,9 @@
 //! with [`BuildError::Unsupported`] when ignoring it would change where
 //! traffic goes or what it carries (TLS and PROXY-protocol binds, unix
 //! sockets, TLS or PROXY-protocol servers, `balance rdp-cookie`, cookie
-//! persistence other than `insert`, dynamic `use_backend`, rule actions and
-//! samples beyond the common ones), and reported by [`Engine::warnings`]
-//! when it does not (agent checks).
+//! persistence other than `insert` and `prefix`, dynamic `use_backend`,
+//! rule actions and samples beyond the common ones), and reported by
+//! [`Engine::warnings`] when it does not (agent checks).
 //!
 //! The statistics page (`stats uri`), the Prometheus exporter
 //! (`http-request use-service prometheus-exporter`) and the runtime API on
