@@ -29,7 +29,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use proxy_core::engine::Engine;
+use proxy_core::engine::{AdminState, Engine};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -235,6 +235,35 @@ async fn insert_without_indirect_passes_the_cookie_on() {
         r.all("set-cookie"),
         [format!("SRV={value}; path=/").as_str()]
     );
+    drop(proxy);
+    b1.abort();
+    b2.abort();
+}
+
+#[tokio::test]
+async fn a_draining_server_keeps_its_cookie_clients() {
+    let l1 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let l2 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (a1, a2) = (l1.local_addr().unwrap(), l2.local_addr().unwrap());
+    let (b1, b2) = (backend(l1, "s1"), backend(l2, "s2"));
+    let proxy = Proxy::start(&config(a1, a2, "SRV insert indirect"));
+    let fe = proxy.addr("fe");
+    let s2 = proxy.engine.handle().server("be", "s2").expect("server s2");
+    s2.set_admin_state(AdminState::Drain);
+    // New clients all go to s1 ...
+    for _ in 0..3 {
+        assert_eq!(get(fe, "/", None).await.server, "s1");
+    }
+    // ... while s2's clients stay with it, as HAProxy keeps them.
+    for _ in 0..3 {
+        let r = get(fe, "/", Some("SRV=b2")).await;
+        assert_eq!(r.server, "s2");
+        assert!(r.all("set-cookie").is_empty());
+    }
+    // In maintenance it loses them.
+    s2.set_admin_state(AdminState::Maint);
+    let r = get(fe, "/", Some("SRV=b2")).await;
+    assert_eq!(r.server, "s1");
     drop(proxy);
     b1.abort();
     b2.abort();

@@ -118,14 +118,15 @@ pub(crate) async fn acquire(
     loop {
         let picked = {
             let mut bal = lock(&be.balancer);
-            // A persistence cookie wins while its server is usable; once the
-            // stream has to leave that server the balancer decides.
+            // A persistence cookie wins while its server takes persistent
+            // traffic (up, or draining: HAProxy keeps a draining server's
+            // clients); once the stream has to leave it the balancer decides.
             let sticky = key
                 .sticky
                 .filter(|_| avoid.is_none())
                 .and_then(|i| be.servers.get(i))
                 .map(|s| s.id)
-                .filter(|id| bal.is_usable(*id).unwrap_or(false));
+                .filter(|id| bal.accepts_persistent(*id).unwrap_or(false));
             let mut pick = sticky.or_else(|| bal.pick(&key.key()));
             // Redispatch wants another server; round robin moves on by itself,
             // a hash keeps answering the same, and then the same one is used.
