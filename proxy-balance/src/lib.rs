@@ -224,6 +224,27 @@ impl Balancer {
         self.servers.get(i).map(|s| s.id)
     }
 
+    /// Picks as [`pick`](Self::pick) does, but another server than `avoid`
+    /// when one is usable: a redispatch after `avoid` failed. Hash-based
+    /// algorithms would answer `avoid` again, so it is left out for this one
+    /// pick (its state is restored afterwards); `avoid` comes back only when
+    /// nothing else can serve.
+    pub fn pick_avoiding(&mut self, key: &RequestKey<'_>, avoid: ServerId) -> Option<ServerId> {
+        let first = self.pick(key);
+        if first != Some(avoid) {
+            return first;
+        }
+        let Ok(prev) = self.state(avoid) else {
+            return first;
+        };
+        if self.set_state(avoid, ServerState::Maint).is_err() {
+            return first;
+        }
+        let other = self.pick(key);
+        let _ = self.set_state(avoid, prev);
+        other.or(first)
+    }
+
     fn pick_index(&mut self, key: &RequestKey<'_>) -> Option<usize> {
         let target = self.target;
         let servers = &self.servers;

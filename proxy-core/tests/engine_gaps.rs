@@ -615,6 +615,36 @@ async fn a_sent_request_is_not_replayed_on_another_server() {
     proxy.stop().await;
 }
 
+/// `balance source` with a redispatch: the hash names the same server
+/// again and again, so the redispatch must skip it, as HAProxy skips it in
+/// its hash ring. Whichever server the client's address hashes to is dead
+/// in one of the two runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redispatch_leaves_the_hashed_server() {
+    let alive = backend("alive", Behaviour::Echo).await;
+    for hash in ["map-based", "consistent"] {
+        for dead_first in [true, false] {
+            let dead = free_addr();
+            let servers = if dead_first {
+                format!("server dead {dead}\n    server alive {}\n", alive.addr)
+            } else {
+                format!("server alive {}\n    server dead {dead}\n", alive.addr)
+            };
+            let proxy = Proxy::start(&format!(
+                "{DEFAULTS}frontend f\n    bind 127.0.0.1:1\n    default_backend b\n\
+                 backend b\n    balance source\n    hash-type {hash}\n    retries 1\n    \
+                 option redispatch\n    {servers}"
+            ))
+            .await;
+            for _ in 0..3 {
+                let r = get(proxy.addr("f"), "/", "").await;
+                assert_eq!((r.status, r.server()), (200, "alive"), "{hash}, {servers}");
+            }
+            proxy.stop().await;
+        }
+    }
+}
+
 /// `slowstart`: a server back from maintenance gets its weight back step
 /// by step, never going down, and its share of the traffic grows with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

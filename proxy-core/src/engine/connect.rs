@@ -128,11 +128,11 @@ pub(crate) async fn acquire(
                 .map(|s| s.id)
                 .filter(|id| bal.accepts_persistent(*id).unwrap_or(false));
             let mut pick = sticky.or_else(|| bal.pick(&key.key()));
-            // Redispatch wants another server; round robin moves on by itself,
-            // a hash keeps answering the same, and then the same one is used.
+            // Redispatch wants another server than the one that failed, for
+            // hash-based algorithms too (HAProxy skips it in the hash ring).
             if let (Some(a), Some(id)) = (avoid, pick) {
                 if be.server(id).is_some_and(|(i, _)| i == a) && be.servers.len() > 1 {
-                    pick = bal.pick(&key.key()).or(pick);
+                    pick = bal.pick_avoiding(&key.key(), id).or(pick);
                 }
             }
             match pick {
