@@ -18,10 +18,22 @@ use proxy_core::engine::Engine;
 use regex::Regex;
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("ephemeral port")
+    // Never the same port twice: haproxy and haproxyd bind with SO_REUSEPORT,
+    // so two proxies handed one port would share it instead of failing.
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("ephemeral port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A backend that answers every request with a fixed response and closes.

@@ -45,10 +45,23 @@ impl Drop for TempDir {
 
 /// A loopback port nobody listens on right now.
 pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("ephemeral port")
-        .port()
+    // Never the same port twice in one test process: haproxy and haproxyd
+    // both bind with SO_REUSEPORT, so two proxies handed one port would
+    // silently share its connections instead of failing to bind.
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("ephemeral port")
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// The workspace's root directory.
