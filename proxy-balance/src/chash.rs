@@ -51,6 +51,14 @@ impl Chash {
         me
     }
 
+    /// Makes room for slot `i` (a newly added server, no point yet). A
+    /// removed server's slot already has none: its weight went to 0.
+    pub(crate) fn reset(&mut self, i: usize) {
+        if self.now.len() <= i {
+            self.now.resize(i + 1, 0);
+        }
+    }
+
     /// Brings server `i`'s points in line with its effective weight.
     pub(crate) fn update(&mut self, s: &Srv, i: usize) {
         let want = s.eweight();

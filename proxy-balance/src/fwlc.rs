@@ -43,6 +43,13 @@ impl Fwlc {
         me
     }
 
+    /// Makes room for slot `i` (a newly added server, not yet queued).
+    pub(crate) fn reset(&mut self, i: usize) {
+        if self.queued.len() <= i {
+            self.queued.resize(i + 1, None);
+        }
+    }
+
     /// Requeues server `i` after a change of state, weight or load.
     pub(crate) fn update(&mut self, s: &Srv, i: usize) {
         let g = usize::from(s.backup);

@@ -274,6 +274,13 @@ impl Fwrr {
         picked
     }
 
+    /// Makes slot `i` a fresh, unqueued server, as a newly added one is.
+    /// The slot must hold no queued server (a removed one has left every
+    /// tree when it went out of rotation).
+    pub(crate) fn reset(&mut self, i: usize) {
+        *self.node(i) = Node::default();
+    }
+
     /// Applies a change of effective weight (0 meaning "takes no new traffic")
     /// of server `i`, as HAProxy's status up / status down / weight update do.
     pub(crate) fn update(&mut self, s: &Srv, i: usize) {

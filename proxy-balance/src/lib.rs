@@ -4,7 +4,8 @@
 //! picks a server for a [`RequestKey`]; server health, weight and
 //! administrative state, and connection counts, are inputs given by the
 //! caller. The choices match HAProxy 2.6's for the same inputs (the tests
-//! replay choices captured from a real HAProxy).
+//! replay choices captured from a real HAProxy). Servers can be added and
+//! removed on a live balancer, as HAProxy's `add server` / `del server` do.
 //!
 //! This crate is pure selection: no clock, no IO, no health checking, no
 //! queueing, no randomness of its own (`random` takes the caller's input),
@@ -87,6 +88,15 @@ pub enum BalanceError {
     /// `conn_ended` for a server with no connection in flight.
     #[error("server {0}: connection ended but none was in flight")]
     NoConnection(ServerId),
+    /// `remove_server` while connections reported by `conn_started` have not
+    /// all ended.
+    #[error("server {id}: cannot remove it while {served} connection(s) are in flight")]
+    ServerInUse {
+        /// The server.
+        id: ServerId,
+        /// Connections still in flight.
+        served: u32,
+    },
 }
 
 /// Which servers a pick is made among.
@@ -129,15 +139,23 @@ enum Engine {
 
 /// Picks servers for one backend with one of HAProxy's algorithms.
 ///
-/// Servers keep their declaration order, which decides ties as in HAProxy.
+/// Servers keep their declaration order, which decides ties as in HAProxy;
+/// servers added at run time ([`add_server`](Self::add_server)) come last.
 /// Picking is O(log n) for `roundrobin`, consistent hashing, `leastconn`,
 /// `first` (plus the servers skipped at their maxconn) and `random`, and O(1)
-/// for `static-rr` and map-based hashing. State and weight changes cost
-/// O(n) for the bookkeeping of active and backup counts.
+/// for `static-rr` and map-based hashing. State and weight changes, and
+/// adding or removing a server, cost O(n) for the bookkeeping of active and
+/// backup counts (plus the table rebuild of map-based algorithms).
 #[derive(Debug, Clone)]
 pub struct Balancer {
     config: BalancerConfig,
+    /// Server records by slot; the engines refer to servers by slot. A
+    /// removed server's slot is left unusable and reused by the next add.
     servers: Vec<Srv>,
+    /// Slots of the live servers in declaration order.
+    order: Vec<usize>,
+    /// Slots of removed servers, free for reuse.
+    free: Vec<usize>,
     index: HashMap<ServerId, usize, ahash::RandomState>,
     target: Target,
     engine: Engine,
@@ -165,47 +183,113 @@ impl Balancer {
         let mut list = Vec::new();
         let mut index = HashMap::with_hasher(ahash::RandomState::new());
         for spec in servers {
-            if spec.id.0 == 0 {
-                return Err(BalanceError::ZeroId);
-            }
-            if spec.weight > MAX_WEIGHT {
-                return Err(BalanceError::WeightOutOfRange {
-                    id: spec.id,
-                    weight: spec.weight,
-                });
-            }
+            let srv = Srv::from_spec(&spec)?;
             if index.insert(spec.id, list.len()).is_some() {
                 return Err(BalanceError::DuplicateId(spec.id));
             }
-            list.push(Srv {
-                id: spec.id,
-                backup: spec.backup,
-                iweight: spec.weight,
-                uweight: spec.weight,
-                state: spec.state,
-                maxconn: spec.maxconn,
-                served: 0,
-            });
+            list.push(srv);
         }
-        let target = compute_target(&list, config.allbackups);
+        let order: Vec<usize> = (0..list.len()).collect();
+        let target = compute_target(&list, &order, config.allbackups);
         let engine = match &config.algorithm {
             Algorithm::RoundRobin => Engine::Fwrr(fwrr::Fwrr::new(&list)),
             Algorithm::LeastConn => Engine::Fwlc(fwlc::Fwlc::new(&list)),
             Algorithm::First => Engine::First(first::First::new(&list)),
-            Algorithm::StaticRr => Engine::Map(map::MapLb::new(&list, target)),
+            Algorithm::StaticRr => Engine::Map(map::MapLb::new(&list, &order, target)),
             Algorithm::Random { .. } => Engine::Chash(chash::Chash::new(&list)),
             _ => match config.hash_type.method {
-                HashMethod::MapBased => Engine::Map(map::MapLb::new(&list, target)),
+                HashMethod::MapBased => Engine::Map(map::MapLb::new(&list, &order, target)),
                 HashMethod::Consistent => Engine::Chash(chash::Chash::new(&list)),
             },
         };
         Ok(Self {
             config,
             servers: list,
+            order,
+            free: Vec::new(),
             index,
             target,
             engine,
         })
+    }
+
+    /// Whether HAProxy 2.6 accepts `add server` on a backend with this
+    /// configuration: only with a dynamic algorithm (`roundrobin`,
+    /// `leastconn`, `first`, `random`, or consistent hashing); static-rr and
+    /// map-based hashing refuse it ("Backend must use a dynamic load
+    /// balancing to support dynamic servers"). [`add_server`](Self::add_server)
+    /// works with every algorithm; enforcing this rule is the caller's policy.
+    pub fn supports_dynamic_servers(&self) -> bool {
+        !self.config.algorithm.is_static(&self.config.hash_type)
+    }
+
+    /// Adds a server at run time (HAProxy's `add server`), after the existing
+    /// ones in declaration order, in the state and with the weight the spec
+    /// gives (HAProxy adds servers in maintenance; [`set_state`](Self::set_state)
+    /// then enables them). Fails when the id is in use, is 0, or the weight is
+    /// out of range; the balancer is then unchanged.
+    pub fn add_server(&mut self, spec: ServerSpec) -> Result<ServerId, BalanceError> {
+        let srv = Srv::from_spec(&spec)?;
+        if self.index.contains_key(&spec.id) {
+            return Err(BalanceError::DuplicateId(spec.id));
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                if let Some(s) = self.servers.get_mut(slot) {
+                    *s = srv;
+                }
+                slot
+            }
+            None => {
+                self.servers.push(srv);
+                self.servers.len() - 1
+            }
+        };
+        self.index.insert(spec.id, slot);
+        self.order.push(slot);
+        match &mut self.engine {
+            Engine::Fwrr(e) => e.reset(slot),
+            Engine::Fwlc(e) => e.reset(slot),
+            Engine::Chash(e) => e.reset(slot),
+            Engine::First(_) => {}
+            Engine::Map(e) => e.reset_weights(&self.servers, &self.order),
+        }
+        // The engine saw the slot as empty: this is the usual "server comes
+        // up" transition (HAProxy's `enable server` after `add server`).
+        self.refresh(slot);
+        Ok(spec.id)
+    }
+
+    /// Removes a server at run time (HAProxy's `del server`). Fails when no
+    /// server has this id, or while connections reported by
+    /// [`conn_started`](Self::conn_started) have not all ended. HAProxy's CLI
+    /// also wants the server in maintenance first; that is the caller's
+    /// policy, the balancer takes it out of rotation either way.
+    pub fn remove_server(&mut self, id: ServerId) -> Result<(), BalanceError> {
+        let i = self.idx(id)?;
+        let served = self.srv(id)?.served;
+        if served > 0 {
+            return Err(BalanceError::ServerInUse { id, served });
+        }
+        if let Some(s) = self.servers.get_mut(i) {
+            s.state = ServerState::Maint;
+        }
+        // Leaves every lookup structure as a server going to maintenance does.
+        self.refresh(i);
+        if let Some(s) = self.servers.get_mut(i) {
+            *s = Srv::vacant();
+        }
+        self.index.remove(&id);
+        self.order.retain(|&slot| slot != i);
+        self.free.push(i);
+        if let Engine::Map(e) = &mut self.engine {
+            e.reset_weights(&self.servers, &self.order);
+        }
+        self.target = compute_target(&self.servers, &self.order, self.config.allbackups);
+        if let Engine::Map(e) = &mut self.engine {
+            e.rebuild(&self.servers, &self.order, self.target);
+        }
+        Ok(())
     }
 
     /// The configuration the balancer was built with.
@@ -371,7 +455,7 @@ impl Balancer {
 
     /// Propagates a state or weight change of server `i`.
     fn refresh(&mut self, i: usize) {
-        self.target = compute_target(&self.servers, self.config.allbackups);
+        self.target = compute_target(&self.servers, &self.order, self.config.allbackups);
         let Some(s) = self.servers.get(i) else {
             return;
         };
@@ -380,7 +464,7 @@ impl Balancer {
             Engine::Fwlc(e) => e.update(s, i),
             Engine::First(e) => e.update(s, i),
             Engine::Chash(e) => e.update(s, i),
-            Engine::Map(e) => e.rebuild(&self.servers, self.target),
+            Engine::Map(e) => e.rebuild(&self.servers, &self.order, self.target),
         }
     }
 
@@ -416,15 +500,20 @@ impl Balancer {
 
     /// Server ids in declaration order.
     pub fn server_ids(&self) -> impl Iterator<Item = ServerId> + '_ {
-        self.servers.iter().map(|s| s.id)
+        self.order
+            .iter()
+            .filter_map(|&i| self.servers.get(i).map(|s| s.id))
     }
 }
 
 /// Active servers if any is usable; else the first usable backup (or, with
 /// `allbackups`, all usable backups); else nothing.
-fn compute_target(servers: &[Srv], allbackups: bool) -> Target {
+fn compute_target(servers: &[Srv], order: &[usize], allbackups: bool) -> Target {
     let mut first_backup = None;
-    for (i, s) in servers.iter().enumerate() {
+    for &i in order {
+        let Some(s) = servers.get(i) else {
+            continue;
+        };
         if !s.usable() {
             continue;
         }

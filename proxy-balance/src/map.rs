@@ -29,21 +29,28 @@ fn gcd(mut a: u32, mut b: u32) -> u32 {
 }
 
 impl MapLb {
-    pub(crate) fn new(servers: &[Srv], target: Target) -> Self {
-        let wmult = servers
+    pub(crate) fn new(servers: &[Srv], order: &[usize], target: Target) -> Self {
+        let mut me = Self {
+            wmult: 1,
+            table: Vec::new(),
+            rr_idx: 0,
+        };
+        me.reset_weights(servers, order);
+        me.rebuild(servers, order, target);
+        me
+    }
+
+    /// Recomputes the weight divisor from the initial weights of the servers
+    /// in `order`, after the server set changed.
+    pub(crate) fn reset_weights(&mut self, servers: &[Srv], order: &[usize]) {
+        self.wmult = order
             .iter()
-            .map(|s| s.uweight)
+            .filter_map(|&i| servers.get(i))
+            .map(|s| s.iweight)
             .filter(|&w| w != 0)
             .reduce(gcd)
             .unwrap_or(1)
             .max(1);
-        let mut me = Self {
-            wmult,
-            table: Vec::new(),
-            rr_idx: 0,
-        };
-        me.rebuild(servers, target);
-        me
     }
 
     fn eweight(&self, s: &Srv) -> u32 {
@@ -54,15 +61,16 @@ impl MapLb {
         }
     }
 
-    /// Recomputes the table for the current usable set.
-    pub(crate) fn rebuild(&mut self, servers: &[Srv], target: Target) {
+    /// Recomputes the table for the current usable set; `order` lists the
+    /// servers' slots in declaration order.
+    pub(crate) fn rebuild(&mut self, servers: &[Srv], order: &[usize], target: Target) {
         self.table.clear();
         let members: Vec<(usize, u32)> = match target {
             Target::None => return,
             Target::Only(i) => vec![(i, 1)],
-            Target::Group(g) => servers
+            Target::Group(g) => order
                 .iter()
-                .enumerate()
+                .filter_map(|&i| servers.get(i).map(|s| (i, s)))
                 .filter(|(_, s)| usize::from(s.backup) == g)
                 .map(|(i, s)| (i, self.eweight(s)))
                 .filter(|&(_, w)| w > 0)

@@ -103,6 +103,41 @@ pub(crate) struct Srv {
 }
 
 impl Srv {
+    /// Validates a spec into a record with no connection in flight.
+    pub(crate) fn from_spec(spec: &ServerSpec) -> Result<Self, crate::BalanceError> {
+        if spec.id.0 == 0 {
+            return Err(crate::BalanceError::ZeroId);
+        }
+        if spec.weight > MAX_WEIGHT {
+            return Err(crate::BalanceError::WeightOutOfRange {
+                id: spec.id,
+                weight: spec.weight,
+            });
+        }
+        Ok(Self {
+            id: spec.id,
+            backup: spec.backup,
+            iweight: spec.weight,
+            uweight: spec.weight,
+            state: spec.state,
+            maxconn: spec.maxconn,
+            served: 0,
+        })
+    }
+
+    /// The record left in the slot of a removed server: never usable.
+    pub(crate) fn vacant() -> Self {
+        Self {
+            id: ServerId(0),
+            backup: false,
+            iweight: 0,
+            uweight: 0,
+            state: ServerState::Maint,
+            maxconn: 0,
+            served: 0,
+        }
+    }
+
     /// Whether the server takes new traffic: up and with a non-zero weight.
     pub(crate) fn usable(&self) -> bool {
         self.state == ServerState::Up && self.uweight > 0
