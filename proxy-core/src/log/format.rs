@@ -124,10 +124,29 @@ impl LogFormat {
                 LogNode::Var { var, flags } => var_field(out, *var, *flags, l, meta),
                 LogNode::Sample { expr, flags } => sample_field(out, expr, *flags, l),
             }
-            if out.len() > start {
+            if out.len() > start || counts_when_empty(item) {
                 after_space = false;
             }
         }
+    }
+}
+
+/// Whether a field that wrote nothing still counts as written, so that the
+/// separator after it is kept: HAProxy skips the separator only after
+/// header captures that are not configured (and `%o`); an empty `%HQ`
+/// leaves two spaces.
+fn counts_when_empty(item: &LogNode) -> bool {
+    match item {
+        LogNode::Var { var, .. } => !matches!(
+            var,
+            LogVar::Global
+                | LogVar::ReqHeaders
+                | LogVar::ResHeaders
+                | LogVar::ReqHeadersList
+                | LogVar::ResHeadersList
+        ),
+        LogNode::Sample { .. } => true,
+        LogNode::Separator | LogNode::Text(_) => false,
     }
 }
 
@@ -641,6 +660,15 @@ mod tests {
             render("%{+Q}r %HM %HU %HP %HQ %HV %s %si %{+Q}sp", &l),
             "\"<BADREQ>\" <BADREQ> <BADREQ> <BADREQ> <BADREQ> <BADREQ> <NOSRV> - \"\""
         );
+    }
+
+    /// As HAProxy 2.6.12 wrote `a %HQ b %hr c %hrl d` for a request without
+    /// a query and without captures.
+    #[test]
+    fn empty_query_keeps_its_separator() {
+        let mut l = base(&[]);
+        l.request_line = "GET /x HTTP/1.1";
+        assert_eq!(render("a %HQ b %hr c %hrl d", &l), "a  b c d");
     }
 
     #[test]
