@@ -121,8 +121,12 @@ impl Samples for ReqView<'_> {
 enum Verdict {
     /// Go on with the transaction.
     Continue,
-    /// Answer the client with these bytes instead (status for the log).
+    /// Answer the client with these bytes instead (status for the log):
+    /// a denial or an error, logged `PR` as HAProxy logs them.
     Reply(u16, Bytes),
+    /// Answer with a reply of the proxy's own (`return`, `redirect`,
+    /// `auth`), logged `LR` as HAProxy logs them.
+    Local(u16, Bytes),
     /// Answer with the Prometheus exporter's page.
     Prometheus,
 }
@@ -356,9 +360,9 @@ fn run_request_rules(
                     | Action::SetQuery(f) => Some(f.render(&view)),
                     Action::SetVar(_, f) => view.fetch(f),
                     Action::Redirect(r) => {
-                        return Verdict::Reply(r.code, build_redirect(r, &view));
+                        return Verdict::Local(r.code, build_redirect(r, &view));
                     }
-                    Action::Return(r) => return Verdict::Reply(r.status, build_reply(r, &view)),
+                    Action::Return(r) => return Verdict::Local(r.status, build_reply(r, &view)),
                     Action::Deny(s) => {
                         return Verdict::Reply(*s, Bytes::from_static(error_page(*s)));
                     }
@@ -366,7 +370,7 @@ fn run_request_rules(
                     Action::Prometheus => return Verdict::Prometheus,
                     Action::Auth(realm) => {
                         let realm = realm.as_deref().unwrap_or(proxy);
-                        return Verdict::Reply(401, super::auth::challenge(realm));
+                        return Verdict::Local(401, super::auth::challenge(realm));
                     }
                     Action::DelHeader(_) => None,
                 };
@@ -608,6 +612,15 @@ struct TxnLog {
     server: Option<usize>,
     /// Persistence cookie status and operation (`--` without `cookie`).
     cookie_flags: Option<[u8; 2]>,
+    /// The stream counted in its backend (`%bc`) from the choice of the
+    /// backend until its final log line, which, as HAProxy's, no longer
+    /// counts it; an early (`logasap`) line does.
+    be_counted: Option<super::model::CounterGuard>,
+    /// The proxy's own service that answered (`<STATS>`, `<PROMEX>`),
+    /// logged in place of the server.
+    applet: Option<&'static str>,
+    /// The status the log line shows when it differs from the one sent.
+    logged_status: Option<u16>,
 }
 
 fn capture(h: &crate::h1::Headers, specs: &[super::model::CaptureSpec]) -> Vec<Option<String>> {
@@ -628,14 +641,36 @@ fn capture(h: &crate::h1::Headers, specs: &[super::model::CaptureSpec]) -> Vec<O
         .collect()
 }
 
-/// Emits the log line of a transaction.
+/// Marks a transaction answered by one of the proxy's own services, as
+/// HAProxy logs those: the service in place of the server, `LR`, no time
+/// in queues or connecting, and a response timer only when the service
+/// answered (HAProxy 2.6 logs the 401 of `stats auth` with status 400 and
+/// no response time, as captured from it).
+fn served_locally(txn: &mut TxnLog, applet: &'static str, status: u16) {
+    txn.applet = Some(applet);
+    txn.termination = *b"LR";
+    txn.t_queue = Some(0);
+    txn.t_connect = Some(0);
+    if status == 401 {
+        txn.logged_status = Some(400);
+    } else {
+        txn.t_response = Some(0);
+    }
+}
+
+/// Emits the log line of a transaction; `logasap` for the early line of
+/// `option logasap`, sent while the stream still holds its backend.
 fn emit_log(
     fe: &Frontend,
     session: &Session,
-    txn: &TxnLog,
+    txn: &mut TxnLog,
     timing: (Instant, SystemTime),
     logasap: bool,
 ) {
+    if !logasap {
+        txn.be_counted = None;
+    }
+    let txn = &*txn;
     let be = txn.backend.as_deref();
     let server: Option<&Server> = be.zip(txn.server).and_then(|(b, i)| b.servers.get(i));
     super::stats_view::account(
@@ -662,7 +697,7 @@ fn emit_log(
         frontend_tls: false,
         frontend_addr: Some(session.ep.dst),
         backend: be.map_or(fe.name.as_str(), |b| b.name.as_str()),
-        server: server.map(|s| s.name.as_str()),
+        server: txn.applet.or(server.map(|s| s.name.as_str())),
         server_addr: server.map(|s| s.addr(session.ep.dst)),
         timers: Timers {
             request: txn.t_request,
@@ -674,7 +709,7 @@ fn emit_log(
             idle: Some(0),
             handshake: Some(0),
         },
-        status: txn.status,
+        status: txn.logged_status.unwrap_or(txn.status),
         // HAProxy logs no bytes for the error page of a request it could
         // not parse.
         bytes: if txn.request_line.is_empty() {
@@ -1160,12 +1195,12 @@ impl Http {
                 Ok(_) | Err(Some(_)) => {
                     // The client went away before a complete head.
                     if !self.cbuf.is_empty() || !fe.dontlognull {
-                        let txn = TxnLog {
+                        let mut txn = TxnLog {
                             status: 400,
                             termination: *b"CR",
                             ..TxnLog::default()
                         };
-                        emit_log(&fe, &self.session, &txn, timing, false);
+                        emit_log(&fe, &self.session, &mut txn, timing, false);
                     }
                     return Err(Next::Close);
                 }
@@ -1270,17 +1305,21 @@ impl Http {
         if let Verdict::Prometheus = verdict {
             let (status, bytes) = super::stats_view::prometheus(&self.session.ctx.rt);
             super::stats_view::intercepted(&fe);
-            txn.termination = *b"PR";
+            served_locally(&mut txn, "<PROMEX>", status);
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
             return self
                 .reply(&mut txn, (status, &bytes), timing, (info0, mode))
                 .await;
         }
-        if let Verdict::Reply(status, bytes) = verdict {
-            txn.termination = *b"PR";
+        if let Verdict::Reply(status, bytes) | Verdict::Local(status, bytes) = &verdict {
+            txn.termination = if matches!(verdict, Verdict::Local(..)) {
+                *b"LR"
+            } else {
+                *b"PR"
+            };
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
             return self
-                .reply(&mut txn, (status, &bytes), timing, (info0, mode))
+                .reply(&mut txn, (*status, bytes), timing, (info0, mode))
                 .await;
         }
         let be = {
@@ -1302,16 +1341,22 @@ impl Http {
         };
         let mode = ConnMode::combine(fe.conn_mode, be.conn_mode);
         txn.backend = Some(Arc::clone(&be));
-        if let Verdict::Reply(status, bytes) = run_request_rules(
+        txn.be_counted = Some(be.counters.enter());
+        let verdict = run_request_rules(
             &be.http_request,
             &mut req,
             ep,
             &mut vars,
             (&self.session.ctx.rt.users, &be.name),
-        ) {
-            txn.termination = *b"PR";
+        );
+        if let Verdict::Reply(status, bytes) | Verdict::Local(status, bytes) = &verdict {
+            txn.termination = if matches!(verdict, Verdict::Local(..)) {
+                *b"LR"
+            } else {
+                *b"PR"
+            };
             return self
-                .reply(&mut txn, (status, &bytes), timing, (info0, mode))
+                .reply(&mut txn, (*status, bytes), timing, (info0, mode))
                 .await;
         }
         // The statistics page, answered by the proxy itself.
@@ -1325,7 +1370,7 @@ impl Http {
                 ep.src,
                 body.as_deref(),
             );
-            txn.termination = *b"PR";
+            served_locally(&mut txn, "<STATS>", status);
             return self
                 .reply(&mut txn, (status, &bytes), timing, (info0, mode))
                 .await;
@@ -1416,7 +1461,7 @@ impl Http {
         let c = match connected {
             None => {
                 txn.termination = *b"CQ";
-                emit_log(&fe, &self.session, &txn, timing, false);
+                emit_log(&fe, &self.session, &mut txn, timing, false);
                 return Next::Close;
             }
             Some(Err(fail)) => {
@@ -1523,7 +1568,7 @@ impl Http {
         match (&req_end, res_end) {
             (Some(ReqEnd::Done), Some(ResEnd::Tunnel)) => {
                 if !fe.logasap {
-                    emit_log(&fe, &self.session, &txn, timing, false);
+                    emit_log(&fe, &self.session, &mut txn, timing, false);
                 }
                 return Next::Tunnel(conn);
             }
@@ -1536,7 +1581,7 @@ impl Http {
         }
         let logged_early = fe.logasap && txn.t_response.is_some();
         if !logged_early {
-            emit_log(&fe, &self.session, &txn, timing, false);
+            emit_log(&fe, &self.session, &mut txn, timing, false);
         }
         let clean = matches!(req_end, Some(ReqEnd::Done)) && matches!(res_end, Some(ResEnd::Done));
         let (server_reusable, client_keep) =

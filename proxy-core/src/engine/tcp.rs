@@ -67,6 +67,9 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
         );
         return;
     };
+    // Counted in the backend (`%bc`) until the log line, which, as
+    // HAProxy's, counts neither the backend nor the server it leaves.
+    let be_counted = be.counters.enter();
     let key = KeyOwned {
         client: Some(session.ep.src.ip()),
         ..KeyOwned::default()
@@ -74,6 +77,7 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
     let c = match connect::connect(&be, &key, session.ep.dst, false).await {
         Ok(c) => c,
         Err(fail) => {
+            drop(be_counted);
             let timers = Timers {
                 queue: None,
                 connect: None,
@@ -118,6 +122,8 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
         handshake: Some(0),
     };
     let null = stats.to_server == 0 && stats.to_client == 0;
+    drop(c.slot);
+    drop(be_counted);
     log(
         &session,
         &fe_name,
@@ -129,7 +135,6 @@ pub(crate) async fn serve(session: Session, mut client: ClientStream) {
         (c.retries, c.redispatched),
         null,
     );
-    drop(c.slot);
 }
 
 #[allow(clippy::too_many_arguments)]
