@@ -320,6 +320,37 @@ fn show_stat(args: &[&str]) -> Result<Command, String> {
     })
 }
 
+/// A `set maxconn server` value read as HAProxy 2.6 reads it: `strtol`
+/// (optional sign, decimal digits, saturating), then kept in 32 bits, so
+/// `-1` is 4294967295. `Err` carries HAProxy's answer.
+pub fn maxconn_value(v: &str) -> Result<u32, String> {
+    if v.is_empty() {
+        return Err("Require <maxconn>.\n".into());
+    }
+    let (negative, digits) = match v.as_bytes().first() {
+        Some(b'-') => (true, v.get(1..).unwrap_or_default()),
+        Some(b'+') => (false, v.get(1..).unwrap_or_default()),
+        _ => (false, v),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    if end == 0 {
+        // HAProxy's message has no newline of its own.
+        return Err("maxconn string empty or preceded by garbage".into());
+    }
+    if end < digits.len() {
+        return Err("Trailing garbage in maxconn string".into());
+    }
+    let magnitude = digits.bytes().fold(0i64, |n, d| {
+        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+    });
+    let n = if negative { -magnitude } else { magnitude };
+    // The low 32 bits, as the C conversion to the unsigned field keeps them.
+    Ok(u32::try_from(n.rem_euclid(1 << 32)).unwrap_or(u32::MAX))
+}
+
 /// The level a command needs.
 pub fn required_level(cmd: &Command) -> Level {
     match cmd {
@@ -332,11 +363,7 @@ pub fn required_level(cmd: &Command) -> Level {
         | Command::ShowStat { .. }
         | Command::ShowBackend
         | Command::GetWeight(..) => Level::User,
-        Command::ShowServersState(_)
-        | Command::ShowSess
-        | Command::ShowErrors
-        | Command::SetMaxconnFrontend(..)
-        | Command::SetMaxconnServer(..) => Level::Operator,
+        Command::ShowServersState(_) | Command::ShowSess | Command::ShowErrors => Level::Operator,
         _ => Level::Admin,
     }
 }
@@ -374,12 +401,12 @@ const HELP: &[(&str, &str, Level)] = &[
     (
         "set maxconn frontend <frontend> <value>",
         "change a frontend's maxconn setting",
-        Level::Operator,
+        Level::Admin,
     ),
     (
         "set maxconn server <bk>/<srv>",
         "change a server's maxconn setting",
-        Level::Operator,
+        Level::Admin,
     ),
     (
         "set server <bk>/<srv> [opts]",
@@ -567,6 +594,25 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn maxconn_values_read_as_strtol() {
+        assert_eq!(maxconn_value("7"), Ok(7));
+        assert_eq!(maxconn_value("+3"), Ok(3));
+        assert_eq!(maxconn_value("0"), Ok(0));
+        assert_eq!(maxconn_value("-1"), Ok(u32::MAX));
+        // Captured from HAProxy 2.6: 99999999999 shows as 1215752191.
+        assert_eq!(maxconn_value("99999999999"), Ok(1_215_752_191));
+        assert_eq!(maxconn_value(""), Err("Require <maxconn>.\n".into()));
+        assert_eq!(
+            maxconn_value("x5"),
+            Err("maxconn string empty or preceded by garbage".into())
+        );
+        assert_eq!(
+            maxconn_value("5x"),
+            Err("Trailing garbage in maxconn string".into())
+        );
     }
 
     #[test]

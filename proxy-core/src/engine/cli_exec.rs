@@ -408,8 +408,13 @@ fn execute(rt: &Arc<Runtime>, cmd: &Command, st: &mut CliState) -> String {
         },
         Command::SetMaxconnServer(b, s, v) => match stats_view::server_ref(rt, b, s) {
             Err(e) => format!("{}\n", e.message()),
-            Ok(_) if v.parse::<u32>().is_err() => "Integer value expected.\n".into(),
-            Ok(_) => "haproxyd cannot change a server's maxconn at run time yet.\n".into(),
+            Ok(sref) => match cli::maxconn_value(v) {
+                Err(msg) => msg,
+                Ok(n) => {
+                    sref.set_maxconn(n);
+                    String::new()
+                }
+            },
         },
         Command::SetMaxconnFrontend(f, v) => {
             let Some(fe) = rt.frontends.iter().find(|x| &x.name == f) else {

@@ -49,7 +49,7 @@ pub(crate) struct Slot {
     /// Index of the server in the backend.
     pub(crate) server: usize,
     id: ServerId,
-    _permit: Option<OwnedSemaphorePermit>,
+    permit: Option<OwnedSemaphorePermit>,
     _counted: CounterGuard,
 }
 
@@ -58,6 +58,9 @@ impl Drop for Slot {
         // The balancer only errs for an id it does not know or a count that
         // would go negative; neither can happen for a slot it handed out.
         let _ = lock(&self.backend.balancer).conn_ended(self.id);
+        if let (Some(p), Some(s)) = (self.permit.take(), self.backend.servers.get(self.server)) {
+            s.slots.release(p);
+        }
         self.backend.queue.notify_one();
     }
 }
@@ -162,47 +165,42 @@ pub(crate) async fn acquire(
         let Some((index, server)) = be.server(id) else {
             return Err(ConnectFail::NoServer);
         };
-        let permit = match &server.slots {
-            None => None,
-            Some(sem) => match Arc::clone(sem).try_acquire_owned() {
-                Ok(p) => Some(p),
-                Err(_) => {
-                    // The server is full (hash-based algorithms do not skip
-                    // it): wait in its FIFO queue, unless `maxqueue` says
-                    // the queue is full too.
-                    if server.maxqueue > 0
-                        && server.queued.load(Ordering::Relaxed) >= server.maxqueue
-                    {
-                        return Err(ConnectFail::QueueFull);
-                    }
-                    server.queued.fetch_add(1, Ordering::Relaxed);
-                    // A server leaving (down with `option redispatch`, or
-                    // maintenance) sends its queue back to the balancer.
-                    let evicted = server.rt.evicted.notified();
-                    tokio::pin!(evicted);
-                    evicted.as_mut().enable();
-                    let got = wait_until(deadline, async {
-                        tokio::select! {
-                            p = Arc::clone(sem).acquire_owned() => p.ok(),
-                            () = evicted => None,
-                        }
-                    })
-                    .await;
-                    server.queued.fetch_sub(1, Ordering::Relaxed);
-                    match got {
-                        Some(Some(p)) => Some(p),
-                        Some(None) => continue,
-                        None => return Err(ConnectFail::QueueTimeout),
-                    }
+        let permit = match server.slots.try_take() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                // The server is full (hash-based algorithms do not skip
+                // it): wait in its FIFO queue, unless `maxqueue` says
+                // the queue is full too.
+                if server.maxqueue > 0 && server.queued.load(Ordering::Relaxed) >= server.maxqueue {
+                    return Err(ConnectFail::QueueFull);
                 }
-            },
+                server.queued.fetch_add(1, Ordering::Relaxed);
+                // A server leaving (down with `option redispatch`, or
+                // maintenance) sends its queue back to the balancer.
+                let evicted = server.rt.evicted.notified();
+                tokio::pin!(evicted);
+                evicted.as_mut().enable();
+                let got = wait_until(deadline, async {
+                    tokio::select! {
+                        p = server.slots.take() => p.ok(),
+                        () = evicted => None,
+                    }
+                })
+                .await;
+                server.queued.fetch_sub(1, Ordering::Relaxed);
+                match got {
+                    Some(Some(p)) => Some(p),
+                    Some(None) => continue,
+                    None => return Err(ConnectFail::QueueTimeout),
+                }
+            }
         };
         let _ = lock(&be.balancer).conn_started(id);
         return Ok(Slot {
             backend: Arc::clone(be),
             server: index,
             id,
-            _permit: permit,
+            permit,
             _counted: server.counters.enter(),
         });
     }

@@ -57,6 +57,7 @@ mod logging;
 mod model;
 mod rules;
 mod servers;
+mod slots;
 mod stats_view;
 mod stream;
 mod tcp;

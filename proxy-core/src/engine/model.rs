@@ -256,7 +256,7 @@ pub(crate) struct Server {
     /// Port part of the address.
     pub(crate) port: ServerPort,
     /// `maxconn`: the slots of this server, handed out in FIFO order.
-    pub(crate) slots: Option<Arc<Semaphore>>,
+    pub(crate) slots: super::slots::Slots,
     /// Requests waiting for a slot.
     pub(crate) queued: AtomicU32,
     /// Live counters.
@@ -730,7 +730,7 @@ fn build_backend(
             name: s.value.name.clone(),
             ip,
             port: s.value.address.port,
-            slots: (maxconn > 0).then(|| semaphore(maxconn)),
+            slots: super::slots::Slots::new(maxconn),
             queued: AtomicU32::new(0),
             counters: Arc::new(Counters::default()),
             idle: Mutex::new(Vec::new()),

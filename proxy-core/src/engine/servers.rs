@@ -108,6 +108,8 @@ pub struct ServerStatus {
     pub total_sessions: u64,
     /// Requests waiting in the server's own queue.
     pub queued: u32,
+    /// `maxconn` in force (configured or set at run time), 0 for none.
+    pub maxconn: u32,
     /// Checks that failed since start.
     pub failed_checks: u64,
     /// Transitions from up to down since start.
@@ -296,10 +298,7 @@ fn online_tail(be: &Backend, s: &Server, act: usize, bck: usize) -> String {
     // Requests waiting in the backend queue are handed to the server that
     // returns, up to its free slots.
     let waiting = be.queued.load(Ordering::Relaxed);
-    let grabbed = match &s.slots {
-        Some(sem) => waiting.min(u32::try_from(sem.available_permits()).unwrap_or(u32::MAX)),
-        None => waiting,
-    };
+    let grabbed = waiting.min(u32::try_from(s.slots.available()).unwrap_or(u32::MAX));
     t.push_str(&format!(
         " {grabbed} sessions requeued, {} total in queue.",
         s.queued.load(Ordering::Relaxed)
@@ -526,6 +525,30 @@ fn set_admin(be: &Arc<Backend>, index: usize, admin: AdminState) {
     }
 }
 
+/// A balancer like `bal` for the servers' current limits: same
+/// configuration, server states, weights and connections in flight.
+fn rebuild_balancer(be: &Backend, bal: &Balancer) -> Result<Balancer, proxy_balance::BalanceError> {
+    let mut specs = Vec::new();
+    for s in &be.servers {
+        let mut spec = proxy_balance::ServerSpec::new(s.id.0)
+            .weight(s.initial_weight)
+            .maxconn(s.slots.maxconn())
+            .state(bal.state(s.id)?);
+        if s.backup {
+            spec = spec.backup();
+        }
+        specs.push(spec);
+    }
+    let mut out = Balancer::new(bal.config().clone(), specs)?;
+    for s in &be.servers {
+        out.set_weight(s.id, bal.weight(s.id)?)?;
+        for _ in 0..bal.served(s.id)? {
+            out.conn_started(s.id)?;
+        }
+    }
+    Ok(out)
+}
+
 /// Advances every `slowstart` ramp in the backend; true while one is still
 /// ramping.
 pub(crate) fn warm_up(be: &Backend) -> bool {
@@ -683,6 +706,26 @@ impl ServerRef {
         Ok(())
     }
 
+    /// Sets the server's `maxconn` (`set maxconn server B/S N`; 0 removes
+    /// the limit). A higher limit serves the requests queued on the server
+    /// and on the backend at once; a lower one takes effect as streams end.
+    pub fn set_maxconn(&self, maxconn: u32) {
+        let Some(s) = self.srv() else {
+            return;
+        };
+        {
+            let mut bal = lock(&self.be.balancer);
+            s.slots.set_maxconn(maxconn);
+            // The balancer skips full servers with the limit it was built
+            // with; it is rebuilt with the new one, states, weights and
+            // connections in flight carried over.
+            if let Ok(rebuilt) = rebuild_balancer(&self.be, &bal) {
+                *bal = rebuilt;
+            }
+        }
+        self.be.queue.notify_waiters();
+    }
+
     /// Enables or disables health checks (`enable health` / `disable
     /// health`). A server whose checks are disabled is taken as up.
     pub fn set_health_checks(&self, enabled: bool) -> Result<(), ServerStateError> {
@@ -745,6 +788,7 @@ impl ServerRef {
                 current_sessions: 0,
                 total_sessions: 0,
                 queued: 0,
+                maxconn: 0,
                 failed_checks: 0,
                 down_transitions: 0,
             };
@@ -773,6 +817,7 @@ impl ServerRef {
             current_sessions: s.counters.current(),
             total_sessions: s.counters.total.load(Ordering::Relaxed),
             queued: s.queued.load(Ordering::Relaxed),
+            maxconn: s.slots.maxconn(),
             failed_checks: i.failed_checks,
             down_transitions: i.down_transitions,
         }

@@ -239,12 +239,6 @@ pub(crate) struct Page {
     scope: Vec<String>,
 }
 
-/// A server's settings as configured that the run-time state does not keep.
-#[derive(Debug, Clone)]
-struct ServerConf {
-    maxconn: u32,
-}
-
 /// What the statistics need from the configuration.
 #[derive(Debug)]
 pub(crate) struct StatsModel {
@@ -252,8 +246,6 @@ pub(crate) struct StatsModel {
     order: Vec<(String, bool, bool)>,
     /// Statistics pages, by proxy name.
     pages: HashMap<String, Page>,
-    /// Servers as configured, by backend then server name.
-    servers: HashMap<(String, String), ServerConf>,
     /// When the engine was built.
     started: SystemTime,
     /// Global `maxconn`, 0 when unset.
@@ -272,19 +264,9 @@ impl StatsModel {
         let _ = clock();
         let mut order = Vec::new();
         let mut pages = HashMap::new();
-        let mut servers = HashMap::new();
         for p in &config.proxies {
             let name = p.name.value.clone();
             order.push((name.clone(), p.kind.is_frontend(), p.kind.is_backend()));
-            for s in &p.servers {
-                let o = p.server_options(&s.value);
-                servers.insert(
-                    (name.clone(), s.value.name.clone()),
-                    ServerConf {
-                        maxconn: o.maxconn.unwrap_or(0),
-                    },
-                );
-            }
             if p.stats.is_empty() || p.effective_mode() != Mode::Http {
                 continue;
             }
@@ -339,7 +321,6 @@ impl StatsModel {
         Ok(StatsModel {
             order,
             pages,
-            servers,
             started: SystemTime::now(),
             maxconn: config.global.maxconn.as_ref().map_or(0, |m| m.value),
             node: hostname(),
@@ -502,17 +483,15 @@ pub(crate) fn snapshot(rt: &Arc<Runtime>) -> Snapshot {
                         continue;
                     };
                     let st = sref.status();
-                    let conf = m.servers.get(&(name.clone(), s.name.clone()));
                     let mut r = Row::new(ObjType::Server, name, &s.name, iid, sref.id());
                     traffic_cols(&mut r, &s.counters, now);
                     backend_cols(&mut r, &s.counters.traffic, now);
                     queued += st.queued;
                     r.set(col::QCUR, Value::U32(st.queued));
-                    let maxconn = conf.map_or(0, |c| c.maxconn);
                     r.set(
                         col::SLIM,
-                        if maxconn > 0 {
-                            Value::U32(maxconn)
+                        if st.maxconn > 0 {
+                            Value::U32(st.maxconn)
                         } else {
                             Value::Empty
                         },
