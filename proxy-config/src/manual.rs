@@ -81,8 +81,8 @@
 //! | `unsetenv` | supported |
 //! | `resetenv` | supported |
 //! | `lua-load` | ignored |
-//! | `log-send-hostname` | ignored |
-//! | `log-tag` | ignored |
+//! | `log-send-hostname` | supported |
+//! | `log-tag` | supported |
 //! | `server-state-file` | ignored |
 //! | `server-state-base` | ignored |
 //! | `maxsslconn` | ignored |
@@ -144,7 +144,7 @@
 //! | `unique-id-header` | defaults, frontend | ignored |
 //! | `log-format` | defaults, frontend | supported |
 //! | `log-format-sd` | defaults, frontend | ignored |
-//! | `log-tag` | defaults, frontend, backend | ignored |
+//! | `log-tag` | defaults, frontend, backend | supported |
 //! | `errorloc` | defaults, frontend, backend | ignored |
 //! | `errorloc302` | defaults, frontend, backend | ignored |
 //! | `errorloc303` | defaults, frontend, backend | ignored |

@@ -215,6 +215,11 @@ pub struct Global {
     pub stats_sockets: Vec<Spanned<StatsSocket>>,
     /// `stats timeout`.
     pub stats_timeout: Option<Spanned<Duration>>,
+    /// `log-tag TAG`: the syslog tag of every line (`haproxy` by default).
+    pub log_tag: Option<Spanned<String>>,
+    /// `log-send-hostname [NAME]`: send a host name in syslog headers, NAME
+    /// or the system's host name when `None`.
+    pub log_send_hostname: Option<Spanned<Option<String>>>,
     /// Known keywords accepted but not implemented (their words, keyword first).
     pub ignored: Vec<Spanned<Vec<String>>>,
 }
@@ -426,6 +431,9 @@ pub struct Proxy {
     pub errorfiles: BTreeMap<u16, Spanned<PathBuf>>,
     /// `log-format`, unless an `option httplog` or `tcplog` came after it.
     pub log_format: Option<Spanned<LogFormatExpr>>,
+    /// `log-tag TAG`: the syslog tag of this proxy's lines, over the global
+    /// one.
+    pub log_tag: Option<Spanned<String>>,
     /// Known keywords accepted but not implemented (their words, keyword first).
     pub ignored: Vec<Spanned<Vec<String>>>,
 }
@@ -461,6 +469,7 @@ impl Proxy {
             http_checks: Vec::new(),
             errorfiles: BTreeMap::new(),
             log_format: None,
+            log_tag: None,
             ignored: Vec::new(),
         }
     }

@@ -255,6 +255,14 @@ fn print_global(out: &mut String, g: &Global) {
     if let Some(t) = &g.stats_timeout {
         emit!(out, "stats", "timeout", duration(t.value));
     }
+    if let Some(t) = &g.log_tag {
+        emit!(out, "log-tag", t.value.clone());
+    }
+    if let Some(h) = &g.log_send_hostname {
+        let mut w = vec!["log-send-hostname".to_string()];
+        w.extend(h.value.clone());
+        line(out, true, &w);
+    }
     for i in &g.ignored {
         line(out, true, &i.value);
     }
@@ -664,6 +672,9 @@ fn print_proxy(out: &mut String, p: &Proxy, defaults: Option<&Proxy>) {
     // wins, and a kept `log-format` came last.
     if let Some(f) = &p.log_format {
         emit!(out, "log-format", f.source.clone());
+    }
+    if let Some(t) = &p.log_tag {
+        emit!(out, "log-tag", t.value.clone());
     }
     for i in &p.ignored {
         line(out, true, &i.value);

@@ -1763,6 +1763,22 @@ impl Builder {
                     g.gid = Some(Spanned::new(id, span));
                 }
             }
+            "log-tag" => {
+                let t = arg(args, 0, kw, "a tag for use in syslog")?;
+                if let Some(x) = args.get(1) {
+                    return Err(invalid(
+                        x,
+                        name,
+                        format!("cannot handle unexpected argument '{}'", x.text),
+                    ));
+                }
+                g.log_tag = Some(Spanned::new(t.text.to_string(), span));
+            }
+            // HAProxy takes the first word as the name and ignores the rest.
+            "log-send-hostname" => {
+                let host = args.first().map(|w| w.text.to_string());
+                g.log_send_hostname = Some(Spanned::new(host, span));
+            }
             "daemon" => {
                 if let Some(x) = args.first() {
                     return Err(invalid(x, name, "takes no argument"));
@@ -2138,6 +2154,11 @@ impl Builder {
             "log" => {
                 let l = parse_log(kw, args)?;
                 p.logs.push(Spanned::new(l, span));
+            }
+            // HAProxy ignores words after the tag here.
+            "log-tag" => {
+                let t = arg(args, 0, kw, "a tag for use in syslog")?;
+                p.log_tag = Some(Spanned::new(t.text.to_string(), span));
             }
             "log-format" => {
                 let a = arg(args, 0, kw, "a log format string")?;
@@ -2686,6 +2707,7 @@ pub(crate) fn inherit(p: &mut Proxy, d: &Proxy) {
         .collect();
     p.stats.clone_from(&d.stats);
     p.errorfiles.clone_from(&d.errorfiles);
+    p.log_tag.clone_from(&d.log_tag);
     if fe {
         p.log_format.clone_from(&d.log_format);
         p.maxconn.clone_from(&d.maxconn);
