@@ -516,13 +516,13 @@ fn ports(syslog: &Syslog, b1: u16, b2: u16) -> Ports {
     }
 }
 
-fn haproxy_lines(b1: u16, b2: u16) -> Option<Vec<(String, String)>> {
-    let syslog = Syslog::new();
-    let p = ports(&syslog, b1, b2);
-    let dir = std::env::temp_dir().join(format!("log-diff-{}", std::process::id()));
+/// Runs `f` beside the real haproxy serving `text`, once it listens on
+/// `probe`; `None` when haproxy cannot be started.
+fn with_haproxy<T>(name: &str, text: &str, probe: u16, f: impl FnOnce() -> T) -> Option<T> {
+    let dir = std::env::temp_dir().join(format!("log-diff-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let cfg = dir.join("haproxy.cfg");
-    std::fs::write(&cfg, config(&p)).expect("write config");
+    std::fs::write(&cfg, text).expect("write config");
     let err = dir.join("haproxy.stderr");
     let mut child = Command::new("haproxy")
         .arg("-db")
@@ -533,19 +533,17 @@ fn haproxy_lines(b1: u16, b2: u16) -> Option<Vec<(String, String)>> {
         .stderr(std::fs::File::create(&err).expect("stderr file"))
         .spawn()
         .ok()?;
-    wait_listening(p.tcp, &mut child, &err);
-    let lines = run_cases(&p, &syslog);
+    wait_listening(probe, &mut child, &err);
+    let out = f();
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
-    Some(lines)
+    Some(out)
 }
 
-fn engine_lines(b1: u16, b2: u16) -> Vec<(String, String)> {
-    let syslog = Syslog::new();
-    let p = ports(&syslog, b1, b2);
-    let text = config(&p);
-    let config = proxy_config::parse_str("seed.cfg", &text, &|_| None)
+/// Runs `f` beside the engine serving `text`.
+fn with_engine<T>(text: &str, f: impl FnOnce() -> T) -> T {
+    let config = proxy_config::parse_str("seed.cfg", text, &|_| None)
         .unwrap_or_else(|e| panic!("config: {e}"))
         .config;
     let engine = Engine::build(&config).unwrap_or_else(|e| panic!("build: {e}"));
@@ -559,10 +557,22 @@ fn engine_lines(b1: u16, b2: u16) -> Vec<(String, String)> {
     let served = runtime.spawn(engine.serve(listeners, async {
         let _ = rx.await;
     }));
-    let lines = run_cases(&p, &syslog);
+    let out = f();
     let _ = tx.send(());
     let _ = runtime.block_on(served);
-    lines
+    out
+}
+
+fn haproxy_lines(b1: u16, b2: u16) -> Option<Vec<(String, String)>> {
+    let syslog = Syslog::new();
+    let p = ports(&syslog, b1, b2);
+    with_haproxy("seed", &config(&p), p.tcp, || run_cases(&p, &syslog))
+}
+
+fn engine_lines(b1: u16, b2: u16) -> Vec<(String, String)> {
+    let syslog = Syslog::new();
+    let p = ports(&syslog, b1, b2);
+    with_engine(&config(&p), || run_cases(&p, &syslog))
 }
 
 #[test]
@@ -603,4 +613,95 @@ fn masking_keeps_what_matters() {
     assert_ne!(mask(a), mask(&b.replace("----", "SC--")));
     let d = "x 0/-1/-1/-1/0 y";
     assert_eq!(unreached(d), vec![3]);
+}
+
+/// Syslog headers with `log-send-hostname` and `log-tag` (global, per
+/// frontend, and from a named defaults section), in the RFC 3164, RFC 5424
+/// and `local` framings; only time stamps and pids are masked.
+fn tagged_config(syslog: u16, ports: [u16; 3], server: u16) -> String {
+    let [tagged, plain, inherited] = ports;
+    let timeouts = "    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n";
+    format!(
+        "global\n    log 127.0.0.1:{syslog} local2\n    \
+         log 127.0.0.1:{syslog} format rfc5424 local2\n    \
+         log 127.0.0.1:{syslog} format local local2\n    \
+         log-send-hostname\n    log-tag gtag\n\
+         defaults\n    mode http\n    log global\n    log-format \"%f %b %ST\"\n{timeouts}\
+         frontend tagged\n    bind 127.0.0.1:{tagged}\n    log-tag fetag\n    default_backend b\n\
+         frontend plain\n    bind 127.0.0.1:{plain}\n    default_backend b\n\
+         backend b\n    server s 127.0.0.1:{server}\n\
+         defaults named\n    mode http\n    log global\n    log-format \"%f %b %ST\"\n    \
+         log-tag deftag\n{timeouts}\
+         frontend inherited\n    bind 127.0.0.1:{inherited}\n    default_backend b2\n\
+         backend b2\n    server s 127.0.0.1:{server}\n"
+    )
+}
+
+fn tagged_lines(syslog: &Syslog, ports: [u16; 3]) -> Vec<String> {
+    syslog.drain();
+    let mut lines = Vec::new();
+    for port in ports {
+        send(
+            port,
+            "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        );
+        // One datagram per target.
+        for _ in 0..3 {
+            lines.push(syslog.next().unwrap_or_else(|| "<no line>".into()));
+        }
+    }
+    lines
+}
+
+fn mask_header(line: &str) -> String {
+    let rules = [
+        (r"^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d ", "<$1>DATE "),
+        (r"\[\d+\]: ", "[PID]: "),
+        (
+            r"^<(\d+)>1 \S+ (\S+) (\S+) \d+ - - ",
+            "<$1>1 DATE $2 $3 PID - - ",
+        ),
+    ];
+    let mut s = line.trim_end().to_string();
+    for (re, to) in rules {
+        s = Regex::new(re)
+            .expect("regex")
+            .replace_all(&s, to)
+            .into_owned();
+    }
+    s
+}
+
+#[test]
+fn syslog_headers_match_haproxy() {
+    if Command::new("haproxy").arg("-v").output().is_err() {
+        eprintln!("skipped: haproxy is not installed");
+        return;
+    }
+    let server = backend();
+    let theirs_log = Syslog::new();
+    let theirs_ports = [free_port(), free_port(), free_port()];
+    let text = tagged_config(theirs_log.port(), theirs_ports, server);
+    let Some(theirs) = with_haproxy("tags", &text, theirs_ports[2], || {
+        tagged_lines(&theirs_log, theirs_ports)
+    }) else {
+        eprintln!("skipped: haproxy does not start");
+        return;
+    };
+    let ours_log = Syslog::new();
+    let ours_ports = [free_port(), free_port(), free_port()];
+    let text = tagged_config(ours_log.port(), ours_ports, server);
+    let ours = with_engine(&text, || tagged_lines(&ours_log, ours_ports));
+    let theirs: Vec<String> = theirs.iter().map(|l| mask_header(l)).collect();
+    let ours: Vec<String> = ours.iter().map(|l| mask_header(l)).collect();
+    assert_eq!(ours, theirs);
+    // The masking left the host name and tags to compare.
+    assert!(
+        theirs.iter().any(|l| l.contains(" fetag[PID]: ")),
+        "{theirs:?}"
+    );
+    assert!(
+        theirs.iter().any(|l| l.contains(" deftag PID - - ")),
+        "{theirs:?}"
+    );
 }

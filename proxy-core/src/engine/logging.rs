@@ -1,7 +1,8 @@
 //! Log targets of a proxy, built once from its `log` lines (with `log global`
 //! expanded to the global section's targets), its line format (`log-format`,
-//! `option httplog` or `option tcplog`, compiled once), and the emission of
-//! one traffic line through [`crate::log`].
+//! `option httplog` or `option tcplog`, compiled once), its syslog identity
+//! (`log-tag`, the global `log-send-hostname`), and the emission of one
+//! traffic line through [`crate::log`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,6 +47,8 @@ const DEFAULT_LEN: usize = 1024;
 pub(crate) struct Logger {
     targets: Vec<Arc<Target>>,
     origin: Arc<Origin>,
+    /// The system's host name (`%H`).
+    hostname: Arc<str>,
     format: LineFormat,
     /// Lines this proxy logged (`%lc`).
     lines: Arc<AtomicU64>,
@@ -57,15 +60,25 @@ pub(crate) struct Logger {
 pub(crate) struct GlobalLogs {
     targets: Vec<Arc<Target>>,
     origin: Arc<Origin>,
+    hostname: Arc<str>,
 }
 
 impl GlobalLogs {
     /// Opens the global section's targets.
     pub(crate) fn build(config: &Config) -> Result<GlobalLogs, BuildError> {
+        let hostname: Arc<str> = hostname().into();
+        let g = &config.global;
         let origin = Arc::new(Origin {
-            tag: "haproxy".into(),
+            tag: g
+                .log_tag
+                .as_ref()
+                .map_or_else(|| "haproxy".into(), |t| t.value.clone()),
             pid: std::process::id(),
-            host: hostname(),
+            // `log-send-hostname` without a name sends the system's.
+            host: g
+                .log_send_hostname
+                .as_ref()
+                .map(|h| h.value.clone().unwrap_or_else(|| hostname.to_string())),
         });
         let mut targets = Vec::new();
         for l in &config.global.logs {
@@ -73,7 +86,11 @@ impl GlobalLogs {
                 targets.push(open(t, &l.span)?);
             }
         }
-        Ok(GlobalLogs { targets, origin })
+        Ok(GlobalLogs {
+            targets,
+            origin,
+            hostname,
+        })
     }
 }
 
@@ -95,9 +112,19 @@ impl Logger {
                 Log::Target(t) => targets.push(open(t, span)?),
             }
         }
+        // A proxy's `log-tag` (its own or its defaults') replaces the global
+        // one on the lines it sends.
+        let origin = match &p.log_tag {
+            Some(t) => Arc::new(Origin {
+                tag: t.value.clone(),
+                ..Origin::clone(&global.origin)
+            }),
+            None => Arc::clone(&global.origin),
+        };
         Ok(Logger {
             targets,
-            origin: Arc::clone(&global.origin),
+            origin,
+            hostname: Arc::clone(&global.hostname),
             format: line_format(p)?,
             lines: Arc::new(AtomicU64::new(0)),
         })
@@ -116,7 +143,7 @@ impl Logger {
             LineFormat::Tcp => write_tcplog(&mut line, l),
             LineFormat::Custom(f) => {
                 let meta = LineMeta {
-                    hostname: &self.origin.host,
+                    hostname: &self.hostname,
                     pid: self.origin.pid,
                     request_id: STREAMS.fetch_add(1, Ordering::Relaxed),
                     log_count: self.lines.load(Ordering::Relaxed),
@@ -220,8 +247,8 @@ fn open(t: &LogTarget, span: &Span) -> Result<Arc<Target>, BuildError> {
         LogFormat::Timed => Framing::Timed,
         LogFormat::Iso => Framing::Iso,
         LogFormat::Raw => Framing::Raw,
-        // No host name is ever sent, so `local` reads as rfc3164.
-        LogFormat::Rfc3164 | LogFormat::Local => Framing::Rfc3164,
+        LogFormat::Rfc3164 => Framing::Rfc3164,
+        LogFormat::Local => Framing::Local,
     };
     Ok(Arc::new(Target {
         sink,

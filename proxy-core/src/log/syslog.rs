@@ -22,14 +22,17 @@ pub const LEVELS: [&str; 8] = [
 /// `format` of a `log` line (checked byte for byte against its output).
 ///
 /// PRI is `facility * 8 + level`; `short` and `timed` carry the level alone.
-/// No host name is sent (HAProxy sends one only with `log-send-hostname`):
-/// RFC 5424 has `-` in its place.
+/// Only RFC 3164 and RFC 5424 carry a host name, and only when the origin
+/// has one (`log-send-hostname`): without, RFC 3164 has none and RFC 5424
+/// has `-` in its place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
-    /// `<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE` (HAProxy's default; `local`
-    /// is the same without a host name, which is never sent).
+    /// `<PRI>Mmm dd hh:mm:ss [HOST ]TAG[PID]: MESSAGE` (HAProxy's default).
     Rfc3164,
-    /// `<PRI>1 TIMESTAMP - TAG PID - - MESSAGE`.
+    /// `<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE`: `local`, RFC 3164 never
+    /// carrying a host name.
+    Local,
+    /// `<PRI>1 TIMESTAMP HOST|- TAG PID - - MESSAGE`.
     Rfc5424,
     /// `<LEVEL>MESSAGE`.
     Short,
@@ -50,8 +53,9 @@ pub struct Origin {
     pub tag: String,
     /// The process id.
     pub pid: u32,
-    /// The host name, used by RFC 5424.
-    pub host: String,
+    /// The host name sent in RFC 3164 and RFC 5424 headers
+    /// (`log-send-hostname`); none by default.
+    pub host: Option<String>,
 }
 
 /// A syslog facility and severity.
@@ -81,12 +85,16 @@ pub fn frame(
     let civil = Civil::from_system(now);
     let mut head = String::with_capacity(64);
     match framing {
-        Framing::Rfc3164 => {
+        Framing::Rfc3164 | Framing::Local => {
             head.push('<');
             head.push_str(&pri.to_string());
             head.push('>');
             civil.write_rfc3164(&mut head);
             head.push(' ');
+            if let (Some(host), Framing::Rfc3164) = (&origin.host, framing) {
+                head.push_str(host);
+                head.push(' ');
+            }
             head.push_str(&origin.tag);
             head.push('[');
             head.push_str(&origin.pid.to_string());
@@ -97,7 +105,9 @@ pub fn frame(
             head.push_str(&pri.to_string());
             head.push_str(">1 ");
             civil.write_rfc5424(&mut head);
-            head.push_str(" - ");
+            head.push(' ');
+            head.push_str(origin.host.as_deref().unwrap_or("-"));
+            head.push(' ');
             head.push_str(&origin.tag);
             head.push(' ');
             head.push_str(&origin.pid.to_string());
@@ -248,7 +258,7 @@ mod tests {
         Origin {
             tag: "haproxy".into(),
             pid: 21149,
-            host: "lb1".into(),
+            host: None,
         }
     }
 
@@ -277,7 +287,7 @@ mod tests {
     fn every_framing_matches_captured_haproxy_datagrams() {
         // 2026-11-28T11:01:58.307814Z
         let now = UNIX_EPOCH + Duration::from_micros(1_795_863_718_307_814);
-        let cases: [(Framing, &[u8]); 7] = [
+        let cases: [(Framing, &[u8]); 8] = [
             (
                 Framing::Rfc3164,
                 b"<150>Nov 28 11:01:58 haproxy[21149]: m\n",
@@ -291,6 +301,7 @@ mod tests {
             (Framing::Timed, b"<6>2026-11-28T11:01:58.307814+00:00 m\n"),
             (Framing::Iso, b"2026-11-28T11:01:58.307814+00:00 m\n"),
             (Framing::Raw, b"m\n"),
+            (Framing::Local, b"<150>Nov 28 11:01:58 haproxy[21149]: m\n"),
         ];
         for (framing, want) in cases {
             let mut out = Vec::new();
@@ -299,6 +310,44 @@ mod tests {
                 level: 6,
             };
             frame(&mut out, framing, p, now, &origin(), "m", 1024);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(want),
+                "{framing:?}"
+            );
+        }
+    }
+
+    /// With `log-send-hostname` and `log-tag tg`, as HAProxy 2.6.12 sent
+    /// them: the host name in RFC 3164 and RFC 5424 only.
+    #[test]
+    fn host_name_and_tag_match_captured_haproxy_datagrams() {
+        let now = UNIX_EPOCH + Duration::from_micros(1_795_863_718_307_814);
+        let origin = Origin {
+            tag: "tg".into(),
+            pid: 16569,
+            host: Some("my.host".into()),
+        };
+        let cases: [(Framing, &[u8]); 5] = [
+            (
+                Framing::Rfc3164,
+                b"<150>Nov 28 11:01:58 my.host tg[16569]: m\n",
+            ),
+            (
+                Framing::Rfc5424,
+                b"<150>1 2026-11-28T11:01:58.307814+00:00 my.host tg 16569 - - m\n",
+            ),
+            (Framing::Local, b"<150>Nov 28 11:01:58 tg[16569]: m\n"),
+            (Framing::Short, b"<6>m\n"),
+            (Framing::Iso, b"2026-11-28T11:01:58.307814+00:00 m\n"),
+        ];
+        for (framing, want) in cases {
+            let mut out = Vec::new();
+            let p = Priority {
+                facility: 18,
+                level: 6,
+            };
+            frame(&mut out, framing, p, now, &origin, "m", 1024);
             assert_eq!(
                 String::from_utf8_lossy(&out),
                 String::from_utf8_lossy(want),
