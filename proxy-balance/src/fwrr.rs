@@ -6,11 +6,53 @@
 //! window. A pick takes the first server of the current tree and requeues it
 //! at its next position, so a server of weight w comes back every total/w
 //! picks: the sequence is smooth, and a weight change only moves that server.
-//! Each pick is O(log n).
+//! Each tree pick is O(log n).
+//!
+//! # The cycle memory: O(1) picks in the steady state
+//!
+//! Picks run in windows: a window ends when every server of the group has
+//! moved to the "next" tree, and the next pick swaps the trees. At that
+//! boundary a server's positions no longer matter (each is reset when it
+//! leaves the init tree), so the state is just the order of the servers in
+//! the weight tree, and the window that follows is a function of that order.
+//! Hence when a boundary shows the same order as an earlier one, with no
+//! change and no saturated server in between, the windows since then repeat
+//! forever, pick for pick: HAProxy's own sequence, periodic. Usually the
+//! order is the same at every boundary; equal weights may also swap places
+//! from one window to the next and back, a cycle of two windows.
+//!
+//! So picks are recorded from a boundary on; when the order at a later
+//! boundary (within [`MAX_WINDOWS`]) equals the first, the trees stay frozen
+//! at that boundary and picks come from the recording by index, in O(1). Any
+//! change (state, weight, server added or removed) or a picked server at its
+//! maxconn first brings the trees to the exact position in the cycle
+//! (`Fwrr::settle`, O(k + m log n) for k picks into the cycle touching m
+//! servers), then the tree path resumes. Recording costs an append per pick
+//! and the order at each boundary (O(n), once per window of at least 16 x n
+//! picks).
+//!
+//! Memory: the cycle is stored as its shortest repeating prefix (4 bytes an
+//! entry), found while recording, plus 4 bytes a server for the boundary
+//! order while recording. 300,000 servers of equal weight repeat a 300,000
+//! pick rotation 16 times per window: 1.2 MB for the cycle, 1.2 MB for the
+//! order. Windows whose stored form would exceed the limit (by default
+//! [`DEFAULT_CYCLE_LIMIT`] entries, 16 MiB) stay on the tree path.
+
+mod cycle;
+
+use std::collections::HashMap;
 
 use crate::Target;
 use crate::server::Srv;
 use crate::tree::{Seq, Tree};
+use cycle::{Cycle, Recording};
+
+/// Most windows a recording spans waiting for its initial order to come
+/// back; then it starts over from the current boundary.
+const MAX_WINDOWS: usize = 4;
+
+/// Default bound on the entries of a cached cycle (4 bytes each).
+pub(crate) const DEFAULT_CYCLE_LIMIT: usize = 1 << 22;
 
 /// HAProxy's SRV_UWGHT_RANGE: sort key units per position.
 const UWGHT_RANGE: i64 = 256;
@@ -60,12 +102,31 @@ struct Node {
     queued: Option<(Which, (u32, Seq))>,
 }
 
+/// What is known about the sequence ahead (see the module doc).
+#[derive(Debug, Clone)]
+enum Memo {
+    /// Just built: the trees stand at the start of a window.
+    Fresh,
+    /// A change happened: wait for the next boundary.
+    Idle,
+    /// Recording the window since the last boundary.
+    Recording(Recording),
+    /// Windows repeat: picks come from the cycle, the trees stay frozen at a
+    /// boundary.
+    Cycle(Cycle),
+    /// The window does not fit the limit: trees only, until a change.
+    TooLong,
+}
+
 /// Round-robin state over all servers of a backend.
 #[derive(Debug, Clone)]
 pub(crate) struct Fwrr {
     groups: [Group; 2],
     nodes: Vec<Node>,
     seq: Seq,
+    memo: Memo,
+    /// Most entries a cycle may store; 0 keeps every pick on the trees.
+    limit: usize,
 }
 
 fn gi(s: &Srv) -> usize {
@@ -78,6 +139,8 @@ impl Fwrr {
             groups: [Group::default(), Group::default()],
             nodes: vec![Node::default(); servers.len()],
             seq: 0,
+            memo: Memo::Fresh,
+            limit: DEFAULT_CYCLE_LIMIT,
         };
         for (i, s) in servers.iter().enumerate() {
             let ew = i64::from(s.eweight());
@@ -202,25 +265,160 @@ impl Fwrr {
         }
     }
 
-    fn queue_srv(&mut self, g: usize, i: usize) {
+    /// Where server `i` goes after a pick or a change, as HAProxy's
+    /// fwrr_queue_srv decides it: nowhere if it takes no traffic, the next
+    /// window's weight tree if its next position is past this window, else
+    /// the current tree at that position. Updates the node only.
+    fn place(&mut self, g: usize, i: usize) -> Option<(Which, u32)> {
         let (cw, nw, next) = {
             let grp = self.group(g);
             (grp.curr_weight, grp.next_weight, grp.next())
         };
         let n = self.node(i);
         if n.next_eweight <= 0 {
-            // Not usable any more: out of every tree.
             n.lb_tree = None;
+            None
         } else if n.npos >= 2 * cw || n.npos >= cw + nw {
             n.npos -= cw;
-            self.queue_by_weight(g, Which::Alt(next), i);
+            n.lb_tree = Some(Which::Alt(next));
+            Some((Which::Alt(next), (EWGHT_MAX - n.next_eweight) as u32))
         } else {
             let key = UWGHT_RANGE * n.npos
                 + (EWGHT_MAX + n.rweight - n.next_eweight) / i64::from(crate::WEIGHT_SCALE);
+            n.lb_tree = Some(Which::Curr);
             // HAProxy stores this in an unsigned 32-bit key.
-            self.insert(g, Which::Curr, key as u32, i);
-            self.node(i).lb_tree = Some(Which::Curr);
+            Some((Which::Curr, key as u32))
         }
+    }
+
+    fn queue_srv(&mut self, g: usize, i: usize) {
+        if let Some((w, key)) = self.place(g, i) {
+            self.insert(g, w, key, i);
+        }
+    }
+
+    /// Bounds the entries a cycle may store (0: every pick on the trees).
+    pub(crate) fn set_limit(&mut self, limit: usize) {
+        self.settle();
+        self.limit = limit;
+    }
+
+    /// Entries of the cycle picks are served from, if any.
+    pub(crate) fn cycle_entries(&self) -> Option<usize> {
+        match &self.memo {
+            Memo::Cycle(c) => Some(c.entries()),
+            _ => None,
+        }
+    }
+
+    /// Leaves the cycle, if picks come from it, bringing the trees from the
+    /// boundary they are frozen at to the exact position in the window; in
+    /// any case forgets what was recorded.
+    fn settle(&mut self) {
+        let Memo::Cycle(c) = std::mem::replace(&mut self.memo, Memo::Idle) else {
+            return;
+        };
+        let k = c.pos();
+        if k == 0 {
+            // Still at the boundary: the next tree pick swaps the trees.
+            return;
+        }
+        let g = c.group;
+        // Replays the k picks on the nodes alone, as the tree path would make
+        // them (swapping the trees at each window start), noting each
+        // server's last placement; the trees are touched once per server at
+        // the end.
+        let mut last: HashMap<usize, (usize, Which, u32), ahash::RandomState> =
+            HashMap::with_hasher(ahash::RandomState::new());
+        let mut starts = c.starts().iter().copied().peekable();
+        for t in 0..k {
+            if t == 0 || starts.next_if_eq(&t).is_some() {
+                self.switch_trees(g);
+            }
+            let Some(i) = c.at(t) else {
+                break;
+            };
+            let init = self.group(g).init;
+            let n = self.node(i);
+            if n.lb_tree == Some(Which::Alt(init)) {
+                // Taken from the init tree (fwrr_get_next_server's reset).
+                n.npos = 0;
+                n.rweight = 0;
+            }
+            self.update_position(g, i);
+            self.group(g).curr_pos += 1;
+            if let Some((w, key)) = self.place(g, i) {
+                last.insert(i, (t, w, key));
+            }
+        }
+        let mut moved: Vec<(usize, usize, Which, u32)> = last
+            .into_iter()
+            .map(|(i, (t, w, key))| (t, i, w, key))
+            .collect();
+        // Insertion order decides ties between equal keys: replay it.
+        moved.sort_unstable_by_key(|m| m.0);
+        for (_, i, w, key) in moved {
+            self.dequeue(g, i);
+            self.insert(g, w, key, i);
+        }
+    }
+
+    /// Follows a tree pick in group `g`: extends the recording, and at a
+    /// window boundary either confirms the cycle or starts a new recording.
+    /// `clean` is false when the pick skipped a saturated server.
+    fn observe(&mut self, g: usize, picked: Option<usize>, clean: bool, fresh: Option<Vec<u32>>) {
+        let Some(i) = picked.filter(|_| clean) else {
+            self.memo = Memo::Idle;
+            return;
+        };
+        let Ok(x) = u32::try_from(i) else {
+            self.memo = Memo::Idle;
+            return;
+        };
+        match &mut self.memo {
+            Memo::Fresh => {
+                let mut rec = Recording::new(g, fresh.unwrap_or_default());
+                self.memo = if rec.push(x, self.limit) {
+                    Memo::Recording(rec)
+                } else {
+                    Memo::TooLong
+                };
+            }
+            Memo::Recording(rec) if rec.group == g => {
+                if !rec.push(x, self.limit) {
+                    self.memo = Memo::TooLong;
+                }
+            }
+            Memo::TooLong => return,
+            _ => self.memo = Memo::Idle,
+        }
+        let grp = &self.groups[g & 1];
+        if !(grp.curr.is_empty() && grp.alt[grp.init & 1].is_empty()) {
+            return;
+        }
+        // A boundary: every server waits in the next window's tree.
+        let order: Option<Vec<u32>> = grp.alt[grp.next() & 1]
+            .values()
+            .map(|&i| u32::try_from(i).ok())
+            .collect();
+        let Some(order) = order else {
+            self.memo = Memo::Idle;
+            return;
+        };
+        self.memo = match std::mem::replace(&mut self.memo, Memo::Idle) {
+            Memo::Recording(rec) if rec.group == g && rec.len() > 0 && rec.order == order => {
+                Memo::Cycle(rec.into_cycle())
+            }
+            // Equal weights can swap places from one window to the next and
+            // back (seen after a weight change): keep recording a few
+            // windows for the order to come back.
+            Memo::Recording(mut rec) if rec.group == g && rec.windows() < MAX_WINDOWS => {
+                rec.boundary();
+                Memo::Recording(rec)
+            }
+            _ if self.limit == 0 => Memo::TooLong,
+            _ => Memo::Recording(Recording::new(g, order)),
+        };
     }
 
     /// Picks the next server, skipping servers at their connection limit.
@@ -229,6 +427,27 @@ impl Fwrr {
             Target::None => return None,
             Target::Only(i) => return Some(i),
             Target::Group(g) => g,
+        };
+        if let Memo::Cycle(c) = &mut self.memo {
+            if c.group == g {
+                if let Some(i) = c.peek().filter(|&i| !servers.get(i).is_some_and(Srv::full)) {
+                    c.advance();
+                    return Some(i);
+                }
+            }
+            // Saturated server ahead (or another group): back to the trees,
+            // which skip it exactly where the sequence is.
+            self.settle();
+        }
+        let fresh = match self.memo {
+            Memo::Fresh => {
+                let grp = &self.groups[g & 1];
+                grp.alt[grp.init & 1]
+                    .values()
+                    .map(|&i| u32::try_from(i).ok())
+                    .collect()
+            }
+            _ => None,
         };
         let mut switched = false;
         let mut full: Vec<usize> = Vec::new();
@@ -261,6 +480,7 @@ impl Fwrr {
         if let Some(srv) = picked {
             self.queue_srv(g, srv);
         }
+        let clean = full.is_empty();
         // Saturated servers regain their place: by position if the window
         // did not move, else by weight in the new init tree.
         for s in full {
@@ -271,6 +491,7 @@ impl Fwrr {
                 self.queue_srv(g, s);
             }
         }
+        self.observe(g, picked, clean, fresh);
         picked
     }
 
@@ -278,12 +499,14 @@ impl Fwrr {
     /// The slot must hold no queued server (a removed one has left every
     /// tree when it went out of rotation).
     pub(crate) fn reset(&mut self, i: usize) {
+        self.settle();
         *self.node(i) = Node::default();
     }
 
     /// Applies a change of effective weight (0 meaning "takes no new traffic")
     /// of server `i`, as HAProxy's status up / status down / weight update do.
     pub(crate) fn update(&mut self, s: &Srv, i: usize) {
+        self.settle();
         let g = gi(s);
         let new = i64::from(s.eweight());
         let old = self.node(i).cur_eweight;

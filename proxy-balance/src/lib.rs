@@ -41,6 +41,11 @@ pub use server::{MAX_WEIGHT, ServerId, ServerSpec, ServerState};
 
 use server::Srv;
 
+/// The default bound, in entries of 4 bytes, on the cycle `roundrobin`
+/// replays in the steady state (see [`Balancer::set_roundrobin_cycle_limit`]):
+/// 16 MiB.
+pub const DEFAULT_ROUNDROBIN_CYCLE_LIMIT: usize = fwrr::DEFAULT_CYCLE_LIMIT;
+
 /// HAProxy's BE_WEIGHT_SCALE: dynamic algorithms work on weight x 16 so that
 /// gradual weight changes stay smooth.
 const WEIGHT_SCALE: u32 = 16;
@@ -130,7 +135,8 @@ impl Target {
 /// The lookup structure behind the configured algorithm.
 #[derive(Debug, Clone)]
 enum Engine {
-    Fwrr(fwrr::Fwrr),
+    // Boxed: by far the largest state.
+    Fwrr(Box<fwrr::Fwrr>),
     Fwlc(fwlc::Fwlc),
     First(first::First),
     Map(map::MapLb),
@@ -141,9 +147,13 @@ enum Engine {
 ///
 /// Servers keep their declaration order, which decides ties as in HAProxy;
 /// servers added at run time ([`add_server`](Self::add_server)) come last.
-/// Picking is O(log n) for `roundrobin`, consistent hashing, `leastconn`,
-/// `first` (plus the servers skipped at their maxconn) and `random`, and O(1)
-/// for `static-rr` and map-based hashing. State and weight changes, and
+/// Picking is O(log n) for consistent hashing, `leastconn`, `first` (plus
+/// the servers skipped at their maxconn) and `random`, and O(1) for
+/// `static-rr` and map-based hashing. `roundrobin` is O(1) in the steady
+/// state (no change of state, weight or server set, no saturated server
+/// met), where it replays its own periodic sequence, and O(log n) otherwise;
+/// the sequence is HAProxy's either way (see
+/// [`set_roundrobin_cycle_limit`](Self::set_roundrobin_cycle_limit)). State and weight changes, and
 /// adding or removing a server, cost O(n) for the bookkeeping of active and
 /// backup counts (plus the table rebuild of map-based algorithms).
 #[derive(Debug, Clone)]
@@ -192,7 +202,7 @@ impl Balancer {
         let order: Vec<usize> = (0..list.len()).collect();
         let target = compute_target(&list, &order, config.allbackups);
         let engine = match &config.algorithm {
-            Algorithm::RoundRobin => Engine::Fwrr(fwrr::Fwrr::new(&list)),
+            Algorithm::RoundRobin => Engine::Fwrr(Box::new(fwrr::Fwrr::new(&list))),
             Algorithm::LeastConn => Engine::Fwlc(fwlc::Fwlc::new(&list)),
             Algorithm::First => Engine::First(first::First::new(&list)),
             Algorithm::StaticRr => Engine::Map(map::MapLb::new(&list, &order, target)),
@@ -211,6 +221,34 @@ impl Balancer {
             target,
             engine,
         })
+    }
+
+    /// Bounds the memory `roundrobin` may use to replay its sequence in the
+    /// steady state, in entries of 4 bytes; 0 keeps every pick on the trees.
+    /// The default is [`DEFAULT_ROUNDROBIN_CYCLE_LIMIT`].
+    ///
+    /// HAProxy's weighted round robin repeats itself: once a whole window of
+    /// picks (16 x the total weight, give or take rounding) has gone by twice
+    /// from the same state, the balancer replays it by index instead of
+    /// walking its trees, and brings the trees back to the exact position on
+    /// the next change or saturated server. The window is stored as its
+    /// shortest repeating part: with 300,000 servers of equal weight, 300,000
+    /// entries (1.2 MB), plus as much while recording. Windows needing more
+    /// than the limit stay on the trees. Other algorithms ignore this.
+    pub fn set_roundrobin_cycle_limit(&mut self, entries: usize) {
+        if let Engine::Fwrr(e) = &mut self.engine {
+            e.set_limit(entries);
+        }
+    }
+
+    /// Entries of the cycle `roundrobin` picks are replayed from, or `None`
+    /// while picks walk the trees (another algorithm, a change since the
+    /// last two window boundaries, or a window above the limit).
+    pub fn roundrobin_cycle_len(&self) -> Option<usize> {
+        match &self.engine {
+            Engine::Fwrr(e) => e.cycle_entries(),
+            _ => None,
+        }
     }
 
     /// Whether HAProxy 2.6 accepts `add server` on a backend with this
