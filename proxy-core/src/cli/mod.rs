@@ -87,8 +87,10 @@ pub enum Command {
     ShowServersState(Option<String>),
     /// `show backend`.
     ShowBackend,
-    /// `show sess`.
-    ShowSess,
+    /// `show sess [ID|all]`.
+    ShowSess(Option<String>),
+    /// `shutdown session ID`.
+    ShutdownSession(Option<String>),
     /// `show errors`.
     ShowErrors,
     /// `disable server B/S` (admin state MAINT).
@@ -185,7 +187,10 @@ pub fn parse(words: &[String], level: Level) -> Result<Command, String> {
         ["show", "servers", "state", b, ..] => Command::ShowServersState(Some((*b).into())),
         ["show", "servers", "state"] => Command::ShowServersState(None),
         ["show", "backend", ..] => Command::ShowBackend,
-        ["show", "sess", ..] => Command::ShowSess,
+        ["show", "sess", arg, ..] => Command::ShowSess(Some((*arg).into())),
+        ["show", "sess"] => Command::ShowSess(None),
+        ["shutdown", "session", arg, ..] => Command::ShutdownSession(Some((*arg).into())),
+        ["shutdown", "session"] => Command::ShutdownSession(None),
         ["show", "errors", ..] => Command::ShowErrors,
         ["disable", "server", ..] => {
             let (b, s) = backend_server(words.get(2))?;
@@ -351,6 +356,27 @@ pub fn maxconn_value(v: &str) -> Result<u32, String> {
     Ok(u32::try_from(n.rem_euclid(1 << 32)).unwrap_or(u32::MAX))
 }
 
+/// A stream id as HAProxy reads it (`strtoul` in base 0): `0x` hex, a
+/// leading `0` octal, else decimal, up to the first byte that does not fit;
+/// 0 when nothing does.
+pub fn pointer_value(v: &str) -> u64 {
+    let (digits, radix) = match v.get(..2) {
+        Some("0x" | "0X") => (v.get(2..).unwrap_or_default(), 16),
+        _ if v.starts_with('0') => (v, 8),
+        _ => (v, 10),
+    };
+    let mut n = 0u64;
+    for c in digits.chars() {
+        let Some(d) = c.to_digit(radix) else {
+            break;
+        };
+        n = n
+            .saturating_mul(u64::from(radix))
+            .saturating_add(u64::from(d));
+    }
+    n
+}
+
 /// The level a command needs.
 pub fn required_level(cmd: &Command) -> Level {
     match cmd {
@@ -363,7 +389,9 @@ pub fn required_level(cmd: &Command) -> Level {
         | Command::ShowStat { .. }
         | Command::ShowBackend
         | Command::GetWeight(..) => Level::User,
-        Command::ShowServersState(_) | Command::ShowSess | Command::ShowErrors => Level::Operator,
+        Command::ShowServersState(_) | Command::ShowSess(_) | Command::ShowErrors => {
+            Level::Operator
+        }
         _ => Level::Admin,
     }
 }
@@ -452,6 +480,11 @@ const HELP: &[(&str, &str, Level)] = &[
         "show stat [desc|json|no-maint|typed|up]*",
         "report counters for each proxy and server",
         Level::User,
+    ),
+    (
+        "shutdown session [id]",
+        "kill a specific session",
+        Level::Admin,
     ),
     (
         "shutdown sessions server <bk>/<srv>",
@@ -612,6 +645,20 @@ mod tests {
         assert_eq!(
             maxconn_value("5x"),
             Err("Trailing garbage in maxconn string".into())
+        );
+    }
+
+    #[test]
+    fn stream_ids_read_as_strtoul() {
+        assert_eq!(pointer_value("0x5642d7fb8120"), 0x5642_d7fb_8120);
+        assert_eq!(pointer_value("12"), 12);
+        assert_eq!(pointer_value("010"), 8);
+        assert_eq!(pointer_value("zz"), 0);
+        assert_eq!(pointer_value("0x"), 0);
+        assert_eq!(pointer_value("7g"), 7);
+        assert_eq!(
+            parse(&words("shutdown session"), Level::Admin),
+            Ok(Command::ShutdownSession(None))
         );
     }
 

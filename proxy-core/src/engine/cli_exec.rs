@@ -3,12 +3,13 @@
 //! connection, and the execution of parsed [`crate::cli::Command`]s against
 //! the live engine, with HAProxy 2.6's answers.
 //!
-//! Not implemented: `add server` / `del server` (the server list of a
-//! backend is fixed at build time), `shutdown sessions server` (streams are
-//! not registered individually), and `show sess` lists no streams for the
-//! same reason. Each answers with a message saying so.
+//! Streams (client connections and CLI connections alike) are listed and
+//! ended through the registry of [`super::streams`]. Not implemented: `add
+//! server` / `del server` (the server list of a backend is fixed at build
+//! time), which answer with a message saying so.
 
 use std::net::{SocketAddr, TcpListener as StdListener};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use super::error::EngineError;
 use super::model::Runtime;
 use super::servers::AdminState as ServerAdmin;
 use super::stats_view::{self, AdminError};
+use super::streams::{Origin, Stream};
 use crate::cli::{self, AdminState, Command, Format, Level};
 use crate::stats;
 
@@ -146,7 +148,8 @@ pub(crate) fn bind(rt: &Runtime) -> Result<Vec<CliListener>, EngineError> {
 
 /// Serves the CLI sockets until `stop` turns true.
 pub(crate) fn spawn(rt: &Arc<Runtime>, listeners: Vec<CliListener>, stop: &watch::Receiver<bool>) {
-    for l in listeners {
+    for (rank, l) in listeners.into_iter().enumerate() {
+        let rank = rank + 1;
         let rt = Arc::clone(rt);
         let mut stop = stop.clone();
         let level = l.level;
@@ -160,7 +163,9 @@ pub(crate) fn spawn(rt: &Arc<Runtime>, listeners: Vec<CliListener>, stop: &watch
                         tokio::select! {
                             _ = stop.wait_for(|s| *s) => return,
                             a = listener.accept() => if let Ok((sock, _)) = a {
-                                tokio::spawn(session(Arc::clone(&rt), sock, level));
+                                let origin = Origin::Cli { socket: rank, src: None };
+                                let stream = rt.streams.register(origin, Some(sock.as_raw_fd()));
+                                tokio::spawn(session(Arc::clone(&rt), stream, sock, level));
                             },
                         }
                     }
@@ -174,8 +179,10 @@ pub(crate) fn spawn(rt: &Arc<Runtime>, listeners: Vec<CliListener>, stop: &watch
                     loop {
                         tokio::select! {
                             _ = stop.wait_for(|s| *s) => return,
-                            a = listener.accept() => if let Ok((sock, _)) = a {
-                                tokio::spawn(session(Arc::clone(&rt), sock, level));
+                            a = listener.accept() => if let Ok((sock, peer)) = a {
+                                let origin = Origin::Cli { socket: rank, src: Some(peer) };
+                                let stream = rt.streams.register(origin, Some(sock.as_raw_fd()));
+                                tokio::spawn(session(Arc::clone(&rt), stream, sock, level));
                             },
                         }
                     }
@@ -185,9 +192,23 @@ pub(crate) fn spawn(rt: &Arc<Runtime>, listeners: Vec<CliListener>, stop: &watch
     }
 }
 
-/// One CLI connection: lines in, answers out. Without `prompt`, the
-/// connection closes after the first line, as HAProxy's does.
-async fn session<S: AsyncRead + AsyncWrite + Unpin>(rt: Arc<Runtime>, sock: S, level: Level) {
+/// One CLI connection, registered as a stream (`show sess` lists it and
+/// `shutdown session` ends it as HAProxy's).
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    rt: Arc<Runtime>,
+    stream: Arc<Stream>,
+    sock: S,
+    level: Level,
+) {
+    let registry = Arc::clone(&rt);
+    stream
+        .run(&registry.streams, serve_cli(rt, sock, level))
+        .await;
+}
+
+/// Lines in, answers out. Without `prompt`, the connection closes after
+/// the first line, as HAProxy's does.
+async fn serve_cli<S: AsyncRead + AsyncWrite + Unpin>(rt: Arc<Runtime>, sock: S, level: Level) {
     let (rd, mut wr) = tokio::io::split(sock);
     let mut rd = BufReader::new(rd);
     let mut state = CliState {
@@ -313,6 +334,24 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
     out
 }
 
+/// `show sess [ID|all]`: the list, every stream in detail, or one.
+fn show_sess(rt: &Arc<Runtime>, arg: Option<&str>) -> String {
+    let ids = |name: &str| rt.stats.proxy_id(name);
+    match arg {
+        Some("all") => rt.streams.show_all(&ids),
+        // Like HAProxy, an argument that reads as no id lists them all.
+        Some(a) if cli::pointer_value(a) != 0 => match rt.streams.find(cli::pointer_value(a)) {
+            Some(s) => {
+                let mut out = String::new();
+                s.write_detail(&mut out, &ids);
+                out
+            }
+            None => "Session not found.\n".into(),
+        },
+        _ => rt.streams.show(),
+    }
+}
+
 fn rt_handle(rt: &Arc<Runtime>) -> super::servers::EngineHandle {
     super::servers::EngineHandle::new(Arc::clone(rt))
 }
@@ -385,7 +424,20 @@ fn execute(rt: &Arc<Runtime>, cmd: &Command, st: &mut CliState) -> String {
             }
             out
         }
-        Command::ShowSess => String::new(),
+        Command::ShowSess(arg) => show_sess(rt, arg.as_deref()),
+        Command::ShutdownSession(arg) => {
+            let id = arg.as_deref().map_or(0, cli::pointer_value);
+            if id == 0 {
+                return "Session pointer expected (use 'show sess').\n".into();
+            }
+            match rt.streams.find(id) {
+                Some(s) => {
+                    s.shutdown();
+                    String::new()
+                }
+                None => "No such session (use 'show sess').\n".into(),
+            }
+        }
         Command::ShowErrors => {
             let mut date = String::new();
             crate::log::time::Civil::from_system(SystemTime::now()).write_accept_date(&mut date);
@@ -428,7 +480,10 @@ fn execute(rt: &Arc<Runtime>, cmd: &Command, st: &mut CliState) -> String {
         Command::Health(b, s, on) => admin(stats_view::set_checks(rt, b, s, *on)),
         Command::ShutdownSessions(b, s) => match stats_view::server_ref(rt, b, s) {
             Err(e) => format!("{}\n", e.message()),
-            Ok(_) => "haproxyd cannot shut a server's sessions down yet.\n".into(),
+            Ok(sref) => {
+                sref.shutdown_sessions(&rt.streams);
+                String::new()
+            }
         },
         Command::AddServer(b, _, _) | Command::DelServer(b, _) => {
             if !rt.backends.iter().any(|x| &x.name == b) {

@@ -3,6 +3,7 @@
 //! `retries`, the turn-around delay and `option redispatch`.
 
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::model::{Backend, CounterGuard, lock};
 use super::stream::ServerStream;
+use super::streams::Stream;
 
 /// Longest pause between two connection attempts (HAProxy's turn-around timer
 /// is the smaller of this and `timeout connect`).
@@ -51,6 +53,8 @@ pub(crate) struct Slot {
     id: ServerId,
     permit: Option<OwnedSemaphorePermit>,
     _counted: CounterGuard,
+    /// The stream holding the slot, shown on this server by `show sess`.
+    stream: Option<Arc<Stream>>,
 }
 
 impl Drop for Slot {
@@ -60,6 +64,9 @@ impl Drop for Slot {
         let _ = lock(&self.backend.balancer).conn_ended(self.id);
         if let (Some(p), Some(s)) = (self.permit.take(), self.backend.servers.get(self.server)) {
             s.slots.release(p);
+        }
+        if let Some(s) = &self.stream {
+            s.set_server(None);
         }
         self.backend.queue.notify_one();
     }
@@ -118,6 +125,10 @@ pub(crate) async fn acquire(
     avoid: Option<usize>,
 ) -> Result<Slot, ConnectFail> {
     let deadline = be.timeout_queue.and_then(|t| Instant::now().checked_add(t));
+    let stream = super::streams::current();
+    if let Some(s) = &stream {
+        s.set_backend(be);
+    }
     loop {
         let picked = {
             let mut bal = lock(&be.balancer);
@@ -196,12 +207,16 @@ pub(crate) async fn acquire(
             }
         };
         let _ = lock(&be.balancer).conn_started(id);
+        if let Some(s) = &stream {
+            s.set_server(Some(index));
+        }
         return Ok(Slot {
             backend: Arc::clone(be),
             server: index,
             id,
             permit,
             _counted: server.counters.enter(),
+            stream,
         });
     }
 }
@@ -270,6 +285,9 @@ pub(crate) async fn connect(
         };
         match failure {
             Ok(stream) => {
+                if let (Some(s), ServerStream::Tcp(tcp)) = (&slot.stream, &stream) {
+                    s.set_server_conn(tcp.as_raw_fd(), tcp.local_addr().ok());
+                }
                 return Ok(Connected {
                     stream,
                     slot,

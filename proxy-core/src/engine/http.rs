@@ -1068,8 +1068,14 @@ enum Next {
     Tunnel(ServerConn),
 }
 
-/// Runs one HTTP-mode session to its end.
+/// Runs one HTTP-mode session to its end, registered as a live stream.
 pub(crate) async fn serve(session: Session, client: ClientStream) {
+    let rt = Arc::clone(&session.ctx.rt);
+    let stream = super::streams::register_client(&session, &client);
+    stream.run(&rt.streams, serve_stream(session, client)).await;
+}
+
+async fn serve_stream(session: Session, client: ClientStream) {
     let fe = Arc::clone(&session.ctx.fe);
     // The first bytes usually arrived with the connection. When they have
     // not, the buffer goes back and the connection waits without one (idle

@@ -60,6 +60,7 @@ mod servers;
 mod slots;
 mod stats_view;
 mod stream;
+mod streams;
 mod tcp;
 mod tunnel;
 

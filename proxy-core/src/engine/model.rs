@@ -401,6 +401,8 @@ pub(crate) struct Runtime {
     pub(crate) listeners: super::listen::ListenerControl,
     /// The `userlist`s, for `http_auth` and `http_auth_group`.
     pub(crate) users: super::auth::Userlists,
+    /// The live streams, for `show sess` and `shutdown session`.
+    pub(crate) streams: super::streams::Registry,
 }
 
 impl Runtime {
@@ -443,6 +445,7 @@ impl Runtime {
             stats: super::stats_view::StatsModel::build(config)?,
             listeners: super::listen::ListenerControl::default(),
             users,
+            streams: super::streams::Registry::default(),
         })
     }
 }

@@ -650,6 +650,12 @@ impl ServerRef {
         self.be.servers.get(self.index)
     }
 
+    /// Ends every stream using the server (`shutdown sessions server`);
+    /// returns how many there were.
+    pub(crate) fn shutdown_sessions(&self, registry: &super::streams::Registry) -> usize {
+        registry.shutdown_server(&self.be, self.index)
+    }
+
     /// The backend's name.
     pub fn backend(&self) -> &str {
         &self.be.name

@@ -259,6 +259,13 @@ pub(crate) struct StatsModel {
 }
 
 impl StatsModel {
+    /// The numeric id (`iid`) of proxy `name`, as the statistics number
+    /// proxies.
+    pub(crate) fn proxy_id(&self, name: &str) -> Option<u32> {
+        let i = self.order.iter().position(|(n, _, _)| n == name)?;
+        u32::try_from(i + 2).ok()
+    }
+
     /// Collects the statistics settings of `config`.
     pub(crate) fn build(config: &Config) -> Result<StatsModel, BuildError> {
         let _ = clock();
@@ -1017,7 +1024,9 @@ fn apply_form(rt: &Arc<Runtime>, body: &str) -> &'static str {
             ServerAction::Maint => set_state(rt, &backend, s, AdminState::Maint),
             ServerAction::DisableHealth => set_checks(rt, &backend, s, false),
             ServerAction::EnableHealth => set_checks(rt, &backend, s, true),
-            ServerAction::Shutdown => server_ref(rt, &backend, s).map(|_| ()),
+            ServerAction::Shutdown => server_ref(rt, &backend, s).map(|r| {
+                r.shutdown_sessions(&rt.streams);
+            }),
         };
         if r.is_ok() {
             done += 1;

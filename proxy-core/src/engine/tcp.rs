@@ -50,8 +50,14 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Runs one TCP-mode session to its end.
-pub(crate) async fn serve(session: Session, mut client: ClientStream) {
+/// Runs one TCP-mode session to its end, registered as a live stream.
+pub(crate) async fn serve(session: Session, client: ClientStream) {
+    let rt = std::sync::Arc::clone(&session.ctx.rt);
+    let stream = super::streams::register_client(&session, &client);
+    stream.run(&rt.streams, serve_stream(session, client)).await;
+}
+
+async fn serve_stream(session: Session, mut client: ClientStream) {
     let fe_name = session.fe().name.clone();
     let Some(be) = session.select_backend(&ConnView(session.ep)) else {
         log(

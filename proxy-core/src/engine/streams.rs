@@ -1,0 +1,486 @@
+//! The live streams, for the runtime API: `show sess` lists them,
+//! `shutdown session` and `shutdown sessions server` end them.
+//!
+//! Every accepted connection (and every CLI connection) runs inside
+//! [`Stream::run`], which registers it and ends it when it is shut down:
+//! the connection's task drops everything it holds, so both sides are
+//! closed and its server slot freed. The stream records which backend and
+//! server it uses from the task it runs in: [`current`] gives the stream of
+//! the running task to the code that picks and connects to servers.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use proxy_config::Mode;
+use tokio::sync::Notify;
+
+use super::model::{Backend, lock};
+
+tokio::task_local! {
+    static CURRENT: Arc<Stream>;
+}
+
+/// The stream the running task serves, if it runs inside [`Stream::run`].
+pub(crate) fn current() -> Option<Arc<Stream>> {
+    CURRENT.try_with(Arc::clone).ok()
+}
+
+/// Registers the stream of a client accepted by `session`'s frontend.
+pub(crate) fn register_client(
+    session: &super::Session,
+    client: &super::stream::ClientStream,
+) -> Arc<Stream> {
+    let fe = session.fe();
+    let origin = Origin::Client {
+        frontend: fe.name.clone(),
+        mode: fe.mode,
+        src: session.ep.src,
+        dst: session.ep.dst,
+    };
+    let fd = match client {
+        super::stream::ClientStream::Tcp(s) => s.as_raw_fd(),
+    };
+    session.ctx.rt.streams.register(origin, Some(fd))
+}
+
+/// Ids are shown as HAProxy shows its stream pointers; they start high so
+/// that they never look like small numbers (HAProxy refuses 0 too).
+const FIRST_ID: u64 = 0x5600_0000_0000;
+
+/// Every live stream, by id.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    next: AtomicU64,
+    /// Incremented by each `show sess`, as HAProxy's stream epoch: a stream
+    /// shows the epoch it was created in.
+    epoch: AtomicU32,
+    live: Mutex<BTreeMap<u64, Arc<Stream>>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            next: AtomicU64::new(0),
+            epoch: AtomicU32::new(0),
+            live: Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
+/// Where a stream comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// A client of frontend `frontend` (`mode` is its mode), accepted on
+    /// `dst`.
+    Client {
+        /// Frontend name.
+        frontend: String,
+        /// Frontend mode.
+        mode: Mode,
+        /// Client address.
+        src: SocketAddr,
+        /// Local address the client reached.
+        dst: SocketAddr,
+    },
+    /// A runtime API connection on `stats socket` number `socket` (1-based)
+    /// of the unix kind, or from `src` over TCP.
+    Cli {
+        /// The `stats socket` line's rank.
+        socket: usize,
+        /// The peer, for a TCP socket.
+        src: Option<SocketAddr>,
+    },
+}
+
+/// The backend and server a stream uses now.
+#[derive(Debug, Default)]
+struct Attached {
+    backend: Option<Arc<Backend>>,
+    /// Index of the server in the backend, while it holds a slot there.
+    server: Option<usize>,
+    /// The server connection's descriptor and local address, while
+    /// connected.
+    server_conn: Option<(i32, Option<SocketAddr>)>,
+}
+
+/// A server connection's descriptor and local address.
+type ServerConn = (i32, Option<SocketAddr>);
+
+/// A stream's backend and the index of its server there, if any.
+type Attachment = Option<(Arc<Backend>, Option<usize>)>;
+
+/// One live stream.
+#[derive(Debug)]
+pub(crate) struct Stream {
+    id: u64,
+    /// HAProxy's unique stream number (`id=` of `show sess ID`).
+    uniq: u64,
+    epoch: u32,
+    origin: Origin,
+    accepted: SystemTime,
+    started: Instant,
+    client_fd: AtomicI32,
+    attached: Mutex<Attached>,
+    killed: AtomicBool,
+    kill: Notify,
+}
+
+/// Removes a stream from the registry when its task ends, however it ends.
+struct Deregister<'a> {
+    registry: &'a Registry,
+    id: u64,
+}
+
+impl Drop for Deregister<'_> {
+    fn drop(&mut self) {
+        lock(&self.registry.live).remove(&self.id);
+    }
+}
+
+impl Registry {
+    /// Registers a new stream.
+    pub(crate) fn register(&self, origin: Origin, client_fd: Option<i32>) -> Arc<Stream> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let s = Arc::new(Stream {
+            id: FIRST_ID.wrapping_add(n.wrapping_mul(0x40)),
+            uniq: n,
+            epoch: self.epoch.load(Ordering::Relaxed),
+            origin,
+            accepted: SystemTime::now(),
+            started: Instant::now(),
+            client_fd: AtomicI32::new(client_fd.unwrap_or(-1)),
+            attached: Mutex::new(Attached::default()),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+        });
+        lock(&self.live).insert(s.id, Arc::clone(&s));
+        s
+    }
+
+    /// The live streams, oldest first.
+    fn list(&self) -> Vec<Arc<Stream>> {
+        lock(&self.live).values().cloned().collect()
+    }
+
+    /// The stream shown as `id`.
+    pub(crate) fn find(&self, id: u64) -> Option<Arc<Stream>> {
+        lock(&self.live).get(&id).cloned()
+    }
+
+    /// Shuts down every stream using server `index` of `backend`; returns
+    /// how many.
+    pub(crate) fn shutdown_server(&self, backend: &Arc<Backend>, index: usize) -> usize {
+        let mut n = 0;
+        for s in self.list() {
+            let on = {
+                let a = lock(&s.attached);
+                a.server == Some(index)
+                    && a.backend.as_ref().is_some_and(|b| Arc::ptr_eq(b, backend))
+            };
+            if on {
+                s.shutdown();
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// `show sess`: one line per stream, in HAProxy 2.6's layout. Counters
+    /// the engine does not keep (task calls, CPU, buffer flags) show the
+    /// values HAProxy shows for an idle stream. Starts a new epoch.
+    pub(crate) fn show(&self) -> String {
+        self.epoch.fetch_add(1, Ordering::Relaxed);
+        let mut out = String::new();
+        for s in self.list() {
+            s.write_line(&mut out);
+        }
+        out
+    }
+
+    /// `show sess all`: every stream in the detailed form of `show sess ID`.
+    pub(crate) fn show_all(&self, proxy_ids: &dyn Fn(&str) -> Option<u32>) -> String {
+        self.epoch.fetch_add(1, Ordering::Relaxed);
+        let mut out = String::new();
+        for s in self.list() {
+            s.write_detail(&mut out, proxy_ids);
+        }
+        out
+    }
+}
+
+/// HAProxy's `human_time`: at most two units among d, h, m, s (`0s`,
+/// `45s`, `1m5s`, `1h2m`, `1d5s`).
+pub(crate) fn human_time(secs: u64) -> String {
+    let mut out = String::new();
+    let mut units = 2;
+    if secs >= 86_400 {
+        let _ = write!(out, "{}d", secs / 86_400);
+        units -= 1;
+    }
+    if units > 0 && secs % 86_400 / 3600 > 0 {
+        let _ = write!(out, "{}h", secs % 86_400 / 3600);
+        units -= 1;
+    }
+    if units > 0 && secs % 3600 / 60 > 0 {
+        let _ = write!(out, "{}m", secs % 3600 / 60);
+        units -= 1;
+    }
+    if units > 0 && secs % 60 > 0 || secs == 0 {
+        let _ = write!(out, "{}s", secs % 60);
+    }
+    out
+}
+
+/// `%#x` as C prints it: `0` for zero.
+fn c_hex(n: u64) -> String {
+    if n == 0 {
+        "0".into()
+    } else {
+        format!("{n:#x}")
+    }
+}
+
+impl Stream {
+    /// Runs `fut` as this stream's task: registered until it ends, ended at
+    /// once (the future dropped) when the stream is shut down.
+    pub(crate) async fn run<F: Future<Output = ()>>(self: Arc<Self>, registry: &Registry, fut: F) {
+        let _registered = Deregister {
+            registry,
+            id: self.id,
+        };
+        let me = Arc::clone(&self);
+        CURRENT
+            .scope(Arc::clone(&self), async move {
+                tokio::select! {
+                    () = fut => {}
+                    () = me.killed() => {}
+                }
+            })
+            .await;
+    }
+
+    /// Ends the stream (`shutdown session`).
+    pub(crate) fn shutdown(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.kill.notify_waiters();
+    }
+
+    async fn killed(&self) {
+        loop {
+            let woken = self.kill.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.killed.load(Ordering::Acquire) {
+                return;
+            }
+            woken.await;
+        }
+    }
+
+    /// The stream waits for or uses `backend`.
+    pub(crate) fn set_backend(&self, backend: &Arc<Backend>) {
+        let mut a = lock(&self.attached);
+        if !a.backend.as_ref().is_some_and(|b| Arc::ptr_eq(b, backend)) {
+            a.backend = Some(Arc::clone(backend));
+            a.server = None;
+            a.server_conn = None;
+        }
+    }
+
+    /// The stream holds a slot on server `index` of its backend (`None`:
+    /// it released it).
+    pub(crate) fn set_server(&self, index: Option<usize>) {
+        let mut a = lock(&self.attached);
+        a.server = index;
+        if index.is_none() {
+            a.server_conn = None;
+        }
+    }
+
+    /// The stream's server connection is descriptor `fd`, bound to
+    /// `local`.
+    pub(crate) fn set_server_conn(&self, fd: i32, local: Option<SocketAddr>) {
+        lock(&self.attached).server_conn = Some((fd, local));
+    }
+
+    fn proto_src_fe(&self) -> (&'static str, String, &str) {
+        match &self.origin {
+            Origin::Client { frontend, src, .. } => (
+                if src.is_ipv4() { "tcpv4" } else { "tcpv6" },
+                src.to_string(),
+                frontend.as_str(),
+            ),
+            Origin::Cli { socket, src: None } => {
+                ("unix_stream", format!("unix:{socket}"), "GLOBAL")
+            }
+            Origin::Cli { src: Some(a), .. } => (
+                if a.is_ipv4() { "tcpv4" } else { "tcpv6" },
+                a.to_string(),
+                "GLOBAL",
+            ),
+        }
+    }
+
+    /// Backend name, server name (as `show sess` prints them) and the
+    /// server's descriptor.
+    fn be_srv(&self) -> (String, String, Option<ServerConn>, Attachment) {
+        let a = lock(&self.attached);
+        let be = a
+            .backend
+            .as_ref()
+            .map_or("<NONE>".to_string(), |b| b.name.clone());
+        let srv = a
+            .backend
+            .as_ref()
+            .zip(a.server)
+            .and_then(|(b, i)| b.servers.get(i))
+            .map_or("<none>".to_string(), |s| s.name.clone());
+        let at = a.backend.as_ref().map(|b| (Arc::clone(b), a.server));
+        (be, srv, a.server_conn, at)
+    }
+
+    fn write_line(&self, out: &mut String) {
+        let (proto, src, fe) = self.proto_src_fe();
+        let (be, srv, conn, _) = self.be_srv();
+        let sfd = conn.map_or(-1, |c| c.0);
+        let age = human_time(self.started.elapsed().as_secs());
+        let _ = writeln!(
+            out,
+            "{:#x}: proto={proto} src={src} fe={fe} be={be} srv={srv} ts=00 epoch={} age={age} calls=1 rate=0 cpu=0 lat=0 rq[f=0h,i=0,an=00h,rx=,wx=,ax=] rp[f=0h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd={}] scb=[8,1h,fd={sfd}] exp= rc=0 c_exp=",
+            self.id,
+            c_hex(u64::from(self.epoch)),
+            self.client_fd.load(Ordering::Relaxed),
+        );
+    }
+
+    /// `show sess ID`: the parts of HAProxy's detailed dump an operator
+    /// reads (dates, addresses, frontend, backend, server); the internal
+    /// task and buffer state it goes on with is left out.
+    pub(crate) fn write_detail(&self, out: &mut String, proxy_ids: &dyn Fn(&str) -> Option<u32>) {
+        let (proto, src, fe) = self.proto_src_fe();
+        let c = crate::log::time::Civil::from_system(self.accepted);
+        let mut date = String::new();
+        c.write_accept_date(&mut date);
+        // HAProxy prints microseconds here: the milliseconds' digits and
+        // three more.
+        let date = match date.rsplit_once('.') {
+            Some((head, _)) => format!("{head}.{:06}", c.micros),
+            None => date,
+        };
+        let (be, srv, conn, at) = self.be_srv();
+        let _ = writeln!(
+            out,
+            "{:#x}: [{date}] id={} proto={proto} source={src}",
+            self.id, self.uniq
+        );
+        let id = |name: &str| proxy_ids(name).map_or("-1".to_string(), |i| i.to_string());
+        match &self.origin {
+            Origin::Client {
+                frontend,
+                mode,
+                dst,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "  frontend={frontend} (id={} mode={}), listener=? (id=1) addr={dst}",
+                    id(frontend),
+                    mode.name()
+                );
+            }
+            Origin::Cli { .. } => {
+                let _ = writeln!(
+                    out,
+                    "  frontend={fe} (id=0 mode=cli), listener=? (id=1) addr=unix"
+                );
+            }
+        }
+        match &at {
+            Some((b, _)) => {
+                let _ = write!(
+                    out,
+                    "  backend={be} (id={} mode={})",
+                    id(&b.name),
+                    b.mode.name()
+                );
+                match conn.and_then(|c| c.1) {
+                    Some(local) => {
+                        let _ = writeln!(out, " addr={local}");
+                    }
+                    None => out.push('\n'),
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  backend=<NONE> (id=-1 mode=-)");
+            }
+        }
+        let server = at
+            .as_ref()
+            .and_then(|(b, i)| i.and_then(|i| b.servers.get(i)));
+        match server {
+            Some(s) => {
+                let _ = writeln!(
+                    out,
+                    "  server={srv} (id={}) addr={}",
+                    s.id.0,
+                    s.addr(SocketAddr::from(([0, 0, 0, 0], 0)))
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  server=<NONE> (id=-1)");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_print_as_haproxy_human_time() {
+        assert_eq!(human_time(0), "0s");
+        assert_eq!(human_time(45), "45s");
+        assert_eq!(human_time(60), "1m");
+        assert_eq!(human_time(65), "1m5s");
+        assert_eq!(human_time(3725), "1h2m");
+        assert_eq!(human_time(86_405), "1d5s");
+        assert_eq!(human_time(90_000), "1d1h");
+    }
+
+    #[test]
+    fn epochs_print_as_c_does() {
+        assert_eq!(c_hex(0), "0");
+        assert_eq!(c_hex(3), "0x3");
+    }
+
+    #[tokio::test]
+    async fn a_shut_stream_ends_and_leaves_the_registry() {
+        let reg = Registry::default();
+        let origin = Origin::Cli {
+            socket: 1,
+            src: None,
+        };
+        let s = reg.register(origin, None);
+        let id = s.id;
+        assert!(id > FIRST_ID - 1);
+        assert!(reg.find(id).is_some());
+        let listing = reg.show();
+        assert!(
+            listing.starts_with(&format!("{id:#x}: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0 age=0s ")),
+            "{listing}"
+        );
+        let target = Arc::clone(&s);
+        let task = s.run(&reg, std::future::pending());
+        target.shutdown();
+        task.await;
+        assert!(reg.find(id).is_none());
+        assert!(reg.show().is_empty());
+    }
+}
