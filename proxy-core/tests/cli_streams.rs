@@ -406,3 +406,86 @@ fn shutdown_sessions_server_closes_its_streams() {
         "Permission denied\n\n"
     );
 }
+
+/// `show errors` with the dates and the client port masked.
+fn mask_errors(answer: &str) -> String {
+    answer
+        .lines()
+        .map(|l| {
+            let l = match (l.find('['), l.find(']')) {
+                (Some(a), Some(b)) if a < b => format!("{}[DATE]{}", &l[..a], &l[b + 1..]),
+                _ => l.to_string(),
+            };
+            match l.rsplit_once(", src 127.0.0.1:") {
+                Some((head, _)) => format!("{head}, src 127.0.0.1:PORT\n"),
+                None => format!("{l}\n"),
+            }
+        })
+        .collect()
+}
+
+/// Sends `request` to `addr` and returns the status line of the answer.
+fn status_of(addr: SocketAddr, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn show_errors_prints_the_last_bad_request_as_haproxy() {
+    let Some(env) = setup() else { return };
+    let p = &env.p;
+    let admin = p.path("admin.sock");
+    let none = socat(&admin, "show errors\n");
+    assert!(none.ends_with("] : 0\n\n"), "{none:?}");
+    // The requests of data/cli/capture.sh, in its order: the answers then
+    // count the same events.
+    let web = p.addr("web");
+    let bad = status_of(web, b"GET / HTTP/1.1\r\nho st: y\r\nfoo: bar\r\n\r\n");
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+    assert_eq!(
+        mask_errors(&socat(&admin, "show errors\n")),
+        mask_errors(include_str!("data/cli/show_errors.txt"))
+    );
+    for cmd in [
+        "show errors dyn",
+        "show errors nope",
+        "show errors web response",
+    ] {
+        assert_eq!(
+            mask_errors(&socat(&admin, &format!("{cmd}\n"))),
+            mask_errors(&haproxy(cmd)),
+            "{cmd}"
+        );
+    }
+    let theirs: Vec<String> = include_str!("data/cli/show_errors_web.txt")
+        .split_inclusive("\n\n")
+        .map(mask_errors)
+        .collect();
+    let long = format!(
+        "GET /{} HTTP/1.1\r\nx-long: {}\r\nbad\\x\r\n\r\n",
+        "a".repeat(102),
+        "b".repeat(111)
+    );
+    let requests: [&[u8]; 4] = [
+        b"G@T / HTTP/1.1\r\n\r\n",
+        b"GET /a\x01b HTTP/1.1\r\n\r\n",
+        b"GET / HTTX/1.1\r\n\r\n",
+        long.as_bytes(),
+    ];
+    assert_eq!(theirs.len(), requests.len());
+    for (req, want) in requests.iter().zip(&theirs) {
+        let status = status_of(web, req);
+        assert!(status.starts_with("HTTP/1.1 400"), "{status}");
+        assert_eq!(&mask_errors(&socat(&admin, "show errors web\n")), want);
+    }
+    // By numeric id too, as HAProxy allows.
+    assert!(socat(&admin, "show errors 2\n").contains("] frontend web (#2): invalid request\n"));
+}

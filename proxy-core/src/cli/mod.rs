@@ -91,8 +91,8 @@ pub enum Command {
     ShowSess(Option<String>),
     /// `shutdown session ID`.
     ShutdownSession(Option<String>),
-    /// `show errors`.
-    ShowErrors,
+    /// `show errors [PROXY] [request|response]`.
+    ShowErrors(Vec<String>),
     /// `disable server B/S` (admin state MAINT).
     DisableServer(String, String),
     /// `enable server B/S` (leave MAINT).
@@ -191,7 +191,7 @@ pub fn parse(words: &[String], level: Level) -> Result<Command, String> {
         ["show", "sess"] => Command::ShowSess(None),
         ["shutdown", "session", arg, ..] => Command::ShutdownSession(Some((*arg).into())),
         ["shutdown", "session"] => Command::ShutdownSession(None),
-        ["show", "errors", ..] => Command::ShowErrors,
+        ["show", "errors", ..] => Command::ShowErrors(rest(2)),
         ["disable", "server", ..] => {
             let (b, s) = backend_server(words.get(2))?;
             Command::DisableServer(b, s)
@@ -389,7 +389,7 @@ pub fn required_level(cmd: &Command) -> Level {
         | Command::ShowStat { .. }
         | Command::ShowBackend
         | Command::GetWeight(..) => Level::User,
-        Command::ShowServersState(_) | Command::ShowSess(_) | Command::ShowErrors => {
+        Command::ShowServersState(_) | Command::ShowSess(_) | Command::ShowErrors(_) => {
             Level::Operator
         }
         _ => Level::Admin,

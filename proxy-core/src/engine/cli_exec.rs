@@ -14,7 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use proxy_config::{BindAddress, Config, StatsLevel};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -334,6 +334,36 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
     out
 }
 
+/// `show errors [PROXY] [request|response]`: PROXY is a name or a
+/// numeric id, `-1` for all.
+fn show_errors(rt: &Arc<Runtime>, args: &[String]) -> String {
+    let mut only = None;
+    let mut requests = true;
+    for a in args {
+        match a.as_str() {
+            "request" => requests = true,
+            "response" => requests = false,
+            "-1" => {}
+            p => only = Some(p),
+        }
+    }
+    let proxies: Vec<(String, u32)> = rt
+        .frontends
+        .iter()
+        .filter_map(|f| Some((f.name.clone(), rt.stats.proxy_id(&f.name)?)))
+        .filter(|(name, iid)| only.is_none_or(|p| p == name || p == iid.to_string()))
+        .collect();
+    if let Some(p) = only {
+        let known = rt.stats.proxy_id(p).is_some()
+            || p.parse::<u32>()
+                .is_ok_and(|n| rt.stats.proxy_name(n).is_some());
+        if !known {
+            return "No such proxy.\n".into();
+        }
+    }
+    rt.errors.show(&proxies, requests)
+}
+
 /// `show sess [ID|all]`: the list, every stream in detail, or one.
 fn show_sess(rt: &Arc<Runtime>, arg: Option<&str>) -> String {
     let ids = |name: &str| rt.stats.proxy_id(name);
@@ -438,11 +468,7 @@ fn execute(rt: &Arc<Runtime>, cmd: &Command, st: &mut CliState) -> String {
                 None => "No such session (use 'show sess').\n".into(),
             }
         }
-        Command::ShowErrors => {
-            let mut date = String::new();
-            crate::log::time::Civil::from_system(SystemTime::now()).write_accept_date(&mut date);
-            format!("Total events captured on [{date}] : 0\n")
-        }
+        Command::ShowErrors(args) => show_errors(rt, args),
         Command::DisableServer(b, s) => admin(stats_view::set_state(rt, b, s, ServerAdmin::Maint)),
         Command::EnableServer(b, s) => admin(stats_view::set_state(rt, b, s, ServerAdmin::Ready)),
         Command::SetState(b, s, a) => {

@@ -1186,6 +1186,12 @@ impl Http {
                 Ok(None) => {}
                 Err(e) => {
                     let status = e.status();
+                    self.session.ctx.rt.errors.record(
+                        &fe.name,
+                        self.session.ep.src,
+                        &self.cbuf,
+                        &e.kind,
+                    );
                     let mut txn = TxnLog {
                         termination: *b"PR",
                         ..TxnLog::default()

@@ -51,6 +51,7 @@ mod cli_exec;
 mod connect;
 mod cookie;
 mod error;
+mod errors;
 mod http;
 mod listen;
 mod logging;

@@ -403,6 +403,8 @@ pub(crate) struct Runtime {
     pub(crate) users: super::auth::Userlists,
     /// The live streams, for `show sess` and `shutdown session`.
     pub(crate) streams: super::streams::Registry,
+    /// The last invalid request of each frontend, for `show errors`.
+    pub(crate) errors: super::errors::ErrorLog,
 }
 
 impl Runtime {
@@ -446,6 +448,7 @@ impl Runtime {
             listeners: super::listen::ListenerControl::default(),
             users,
             streams: super::streams::Registry::default(),
+            errors: super::errors::ErrorLog::default(),
         })
     }
 }

@@ -266,6 +266,12 @@ impl StatsModel {
         u32::try_from(i + 2).ok()
     }
 
+    /// The name of the proxy with numeric id `iid`.
+    pub(crate) fn proxy_name(&self, iid: u32) -> Option<&str> {
+        let i = usize::try_from(iid.checked_sub(2)?).ok()?;
+        self.order.get(i).map(|(n, _, _)| n.as_str())
+    }
+
     /// Collects the statistics settings of `config`.
     pub(crate) fn build(config: &Config) -> Result<StatsModel, BuildError> {
         let _ = clock();
