@@ -10,6 +10,12 @@
 //! listening on its bound port, leaving it to the other sockets on it. (A
 //! listener bound to port 0 gives its port back to the kernel when paused
 //! and listens on another when resumed.)
+//!
+//! With `nbthread` above 1 every thread accepts on its own sockets:
+//! [`bind_sibling`] binds, for each listener, another `SO_REUSEPORT`
+//! socket on the same address, so that the kernel spreads connections
+//! among the threads; a socket inherited (`fd@N`) or bound without
+//! `SO_REUSEPORT` (`-dR`) is shared as a duplicated descriptor instead.
 
 use std::net::{Shutdown, SocketAddr, TcpListener as StdListener};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,8 +98,11 @@ pub(crate) async fn hold_paused(
             return None;
         }
     };
-    if let Err(e) = SockRef::from(&socket).shutdown(Shutdown::Read) {
-        tracing::warn!(frontend = %name, error = %e, "cannot pause the listener");
+    match SockRef::from(&socket).shutdown(Shutdown::Read) {
+        // A socket shared by several threads: another one paused it first.
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTCONN.raw_os_error()) => {}
+        Err(e) => tracing::warn!(frontend = %name, error = %e, "cannot pause the listener"),
+        Ok(()) => {}
     }
     tokio::pin!(stop);
     while *paused.borrow_and_update() {
@@ -117,6 +126,21 @@ pub(crate) async fn hold_paused(
 /// HAProxy's default listen backlog when neither `backlog` nor `maxconn` says otherwise.
 const BACKLOG: i32 = 1024;
 
+/// How another thread gets its own socket for a listener.
+#[derive(Debug, Clone)]
+pub(crate) enum Sharing {
+    /// Bound here with `SO_REUSEPORT`: a new socket binds beside it.
+    Rebind {
+        /// `v6only`, as the first socket was bound.
+        v6only: bool,
+        /// The `bind` line, for errors.
+        at: String,
+    },
+    /// Inherited, adopted or bound without `SO_REUSEPORT`: every thread
+    /// accepts on a duplicate of the one socket.
+    Duplicate,
+}
+
 /// One bound listening socket, with the frontend it belongs to.
 #[derive(Debug)]
 pub(crate) struct BoundListener {
@@ -128,6 +152,8 @@ pub(crate) struct BoundListener {
     pub(crate) socket: StdListener,
     /// The address actually bound (the real port when 0 was asked).
     pub(crate) local: SocketAddr,
+    /// How another thread gets a socket for the same address.
+    pub(crate) sharing: Sharing,
 }
 
 /// Every listening socket of an engine, bound and not yet served.
@@ -171,9 +197,16 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
     for (i, fe) in rt.frontends.iter().enumerate() {
         for b in &fe.binds {
             let reuse_port = rt.listeners.reuse_port.load(Ordering::Relaxed);
-            let socket = match b.fd {
-                Some(fd) => inherit(fd),
-                None => bind_one(b.addr, b.v6only, reuse_port),
+            let (socket, sharing) = match b.fd {
+                Some(fd) => (inherit(fd), Sharing::Duplicate),
+                None if reuse_port => (
+                    bind_one(b.addr, b.v6only, true),
+                    Sharing::Rebind {
+                        v6only: b.v6only,
+                        at: b.at.clone(),
+                    },
+                ),
+                None => (bind_one(b.addr, b.v6only, false), Sharing::Duplicate),
             };
             let socket = socket.map_err(|source| EngineError::Bind {
                 at: b.at.clone(),
@@ -187,11 +220,51 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
                 frontend_name: fe.name.clone(),
                 socket,
                 local,
+                sharing,
             });
         }
     }
     let cli = super::cli_exec::bind(rt)?;
     Ok(Listeners { list, owner, cli })
+}
+
+/// Listeners for one more thread, beside those of `first`: a new
+/// `SO_REUSEPORT` socket on the address each was bound to (its real port
+/// when port 0 was asked), or a duplicate of the socket itself (see
+/// [`Sharing`]). The `stats socket`s stay with `first`.
+pub(crate) fn bind_sibling(first: &Listeners) -> Result<Listeners, EngineError> {
+    let mut list = Vec::with_capacity(first.list.len());
+    for l in &first.list {
+        let socket = match &l.sharing {
+            Sharing::Rebind { v6only, at } => {
+                bind_one(l.local, *v6only, true).map_err(|source| EngineError::Bind {
+                    at: at.clone(),
+                    frontend: l.frontend_name.clone(),
+                    addr: l.local,
+                    source,
+                })?
+            }
+            Sharing::Duplicate => l
+                .socket
+                .try_clone()
+                .map_err(|source| EngineError::Register {
+                    addr: l.local,
+                    source,
+                })?,
+        };
+        list.push(BoundListener {
+            frontend: l.frontend,
+            frontend_name: l.frontend_name.clone(),
+            socket,
+            local: l.local,
+            sharing: l.sharing.clone(),
+        });
+    }
+    Ok(Listeners {
+        list,
+        owner: first.owner,
+        cli: Vec::new(),
+    })
 }
 
 /// Adopts the inherited descriptor `fd` (`bind fd@N`) as a listener.
@@ -237,4 +310,85 @@ fn bind_one(addr: SocketAddr, v6only: bool, reuse_port: bool) -> std::io::Result
     socket.bind(&addr.into())?;
     socket.listen(BACKLOG)?;
     Ok(socket.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn one(socket: StdListener, sharing: Sharing) -> Listeners {
+        let local = socket.local_addr().unwrap();
+        Listeners {
+            list: vec![BoundListener {
+                frontend: 0,
+                frontend_name: "fe".to_owned(),
+                socket,
+                local,
+                sharing,
+            }],
+            owner: 7,
+            cli: Vec::new(),
+        }
+    }
+
+    /// The socket's identity (`socket:[inode]`).
+    fn inode(listener: &StdListener) -> std::path::PathBuf {
+        use std::os::fd::AsRawFd;
+        std::fs::read_link(format!("/proc/self/fd/{}", listener.as_raw_fd())).unwrap()
+    }
+
+    /// Accepts one connection on a non-blocking listener, waiting at most
+    /// a few seconds for it.
+    fn accept_within(listener: &StdListener) -> std::io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match listener.accept() {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    #[test]
+    fn a_sibling_binds_beside_a_reuseport_listener_on_its_real_port() {
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let first = one(
+            bind_one(addr, false, true).unwrap(),
+            Sharing::Rebind {
+                v6only: false,
+                at: "t.cfg:3".to_owned(),
+            },
+        );
+        let sibling = bind_sibling(&first).unwrap();
+        let (a, b) = (&first.list[0], &sibling.list[0]);
+        assert_eq!(b.socket.local_addr().unwrap(), a.local);
+        assert_eq!((sibling.owner, b.frontend_name.as_str()), (7, "fe"));
+        assert_ne!(inode(&a.socket), inode(&b.socket));
+        drop(first);
+        let _client = TcpStream::connect(b.local).unwrap();
+        accept_within(&b.socket).unwrap();
+    }
+
+    #[test]
+    fn a_listener_without_reuseport_is_shared_by_its_siblings() {
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let first = one(bind_one(addr, false, false).unwrap(), Sharing::Duplicate);
+        let sibling = bind_sibling(&first).unwrap();
+        let local = first.list[0].local;
+        assert_eq!(inode(&first.list[0].socket), inode(&sibling.list[0].socket));
+        // A connection is accepted through either.
+        let _client = TcpStream::connect(local).unwrap();
+        accept_within(&sibling.list[0].socket).unwrap();
+        let _client = TcpStream::connect(local).unwrap();
+        accept_within(&first.list[0].socket).unwrap();
+        // A fresh bind of the address still fails: nothing new was bound.
+        assert!(bind_one(local, false, false).is_err());
+    }
 }

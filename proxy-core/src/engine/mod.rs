@@ -5,25 +5,54 @@
 //! (frontends with compiled ACLs and `use_backend` rules, backends with a
 //! balancer and live server counters). The binary then binds with
 //! [`Engine::bind`] (or adopts inherited sockets with [`Engine::adopt`]),
-//! drops privileges, creates a multi-thread runtime with
-//! [`Engine::nbthread`] workers and runs [`Engine::serve`] on it.
+//! drops privileges and runs [`Engine::serve`] on a tokio runtime.
+//!
+//! With [`Engine::nbthread`] above 1, each thread runs its own
+//! current-thread runtime, as HAProxy's threads each run their own loop:
+//! [`Engine::bind_sibling`] gives every further thread its own listening
+//! sockets (`SO_REUSEPORT`: the kernel spreads connections among them),
+//! one thread runs [`Engine::serve`] (which also runs the health checks
+//! and the `stats socket`s) and the others [`Engine::serve_accepting`].
+//! A connection stays on the thread that accepted it, so its tasks never
+//! wake another thread; the model and counters they share are atomics
+//! and short per-backend locks, which work across runtimes.
 //!
 //! ```no_run
 //! # fn run(config: &proxy_config::Config) -> Result<(), Box<dyn std::error::Error>> {
 //! use proxy_core::engine::Engine;
+//! use tokio::runtime::Builder;
 //! let engine = Engine::build(config)?;
 //! for w in engine.warnings() {
 //!     eprintln!("[WARNING] {w}");
 //! }
 //! let listeners = engine.bind()?;
+//! let mut others = Vec::new();
+//! for _ in 1..engine.nbthread() {
+//!     others.push(engine.bind_sibling(&listeners)?);
+//! }
 //! // ... chroot, setgid, setuid here ...
-//! let runtime = tokio::runtime::Builder::new_multi_thread()
-//!     .worker_threads(engine.nbthread())
-//!     .enable_all()
-//!     .build()?;
+//! let (stop, stopped) = tokio::sync::watch::channel(false);
+//! let threads: Vec<_> = others
+//!     .into_iter()
+//!     .map(|l| {
+//!         let (engine, mut stopped) = (engine.clone(), stopped.clone());
+//!         std::thread::spawn(move || {
+//!             let runtime = Builder::new_current_thread().enable_all().build()?;
+//!             runtime.block_on(engine.serve_accepting(l, async move {
+//!                 let _ = stopped.wait_for(|s| *s).await;
+//!             }))?;
+//!             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+//!         })
+//!     })
+//!     .collect();
+//! let runtime = Builder::new_current_thread().enable_all().build()?;
 //! runtime.block_on(engine.serve(listeners, async {
 //!     let _ = tokio::signal::ctrl_c().await;
+//!     let _ = stop.send(true);
 //! }))?;
+//! for t in threads {
+//!     let _ = t.join();
+//! }
 //! # Ok(())
 //! # }
 //! ```
@@ -130,7 +159,7 @@ impl Engine {
         self.rt.listeners.set_reuse_port(on);
     }
 
-    /// Worker threads to run the engine on (`nbthread`, else one per CPU).
+    /// Threads to run the engine on (`nbthread`, else one per CPU).
     pub fn nbthread(&self) -> usize {
         self.rt.nbthread
     }
@@ -139,6 +168,19 @@ impl Engine {
     /// privileges are dropped and before the runtime is created.
     pub fn bind(&self) -> Result<Listeners, EngineError> {
         listen::bind_all(&self.rt, self.id)
+    }
+
+    /// Listening sockets for one more thread beside `first` (see the module
+    /// documentation): for each listener of `first`, a new socket bound
+    /// with `SO_REUSEPORT` on the same address, or, for a socket inherited
+    /// (`fd@N`), adopted, or bound without `SO_REUSEPORT`, a duplicate of
+    /// it. The `stats socket`s are not repeated. Call it before dropping
+    /// privileges, as [`Engine::bind`].
+    pub fn bind_sibling(&self, first: &Listeners) -> Result<Listeners, EngineError> {
+        if first.owner != self.id {
+            return Err(EngineError::ForeignListeners);
+        }
+        listen::bind_sibling(first)
     }
 
     /// Takes listening sockets bound elsewhere (inherited from a previous
@@ -170,6 +212,7 @@ impl Engine {
                 frontend_name: name,
                 socket,
                 local,
+                sharing: listen::Sharing::Duplicate,
             });
         }
         Ok(Listeners {
@@ -182,10 +225,36 @@ impl Engine {
     /// Serves `listeners` until `shutdown` completes, then stops accepting,
     /// closes idle keep-alive connections and waits for the streams in
     /// progress to finish. Must run inside a tokio runtime.
+    ///
+    /// Also runs the health checks and serves the `stats socket`s: with
+    /// several threads, one of them runs this and the others
+    /// [`Engine::serve_accepting`].
     pub async fn serve(
         self,
         listeners: Listeners,
         shutdown: impl Future<Output = ()>,
+    ) -> Result<(), EngineError> {
+        self.serve_with(listeners, shutdown, true).await
+    }
+
+    /// Serves `listeners` as [`Engine::serve`] does, the connections they
+    /// accept and nothing else: no health checks and no `stats socket`
+    /// (those of `listeners` are closed). For the further threads of
+    /// [`Engine::nbthread`], each on its own runtime with listeners from
+    /// [`Engine::bind_sibling`], while one thread runs [`Engine::serve`].
+    pub async fn serve_accepting(
+        self,
+        listeners: Listeners,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), EngineError> {
+        self.serve_with(listeners, shutdown, false).await
+    }
+
+    async fn serve_with(
+        self,
+        listeners: Listeners,
+        shutdown: impl Future<Output = ()>,
+        services: bool,
     ) -> Result<(), EngineError> {
         if listeners.owner != self.id {
             return Err(EngineError::ForeignListeners);
@@ -214,8 +283,10 @@ impl Engine {
             };
             tokio::spawn(accept_loop(tl, ctx));
         }
-        cli_exec::spawn(&self.rt, listeners.cli, &stop_rx);
-        check::spawn_all(&self.rt, &stop_rx);
+        if services {
+            cli_exec::spawn(&self.rt, listeners.cli, &stop_rx);
+            check::spawn_all(&self.rt, &stop_rx);
+        }
         drop(alive_tx);
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -287,17 +358,6 @@ async fn accept_loop(mut listener: TcpListener, ctx: Shared) {
             bound = fixed_local(&listener);
             continue;
         }
-        // At maxconn the listener stops accepting, as HAProxy's does: new
-        // connections wait in the kernel's backlog.
-        let permits = tokio::select! {
-            () = ctx.stopped() => return,
-            () = listen::pause_changed(&mut paused) => continue,
-            p = async {
-                let g = permit(ctx.rt.maxconn.as_ref()).await;
-                let f = permit(ctx.fe.maxconn.as_ref()).await;
-                ConnPermits { _global: g, _frontend: f }
-            } => p,
-        };
         let accepted = tokio::select! {
             () = ctx.stopped() => return,
             () = listen::pause_changed(&mut paused) => continue,
@@ -312,6 +372,19 @@ async fn accept_loop(mut listener: TcpListener, ctx: Shared) {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }
+        };
+        // At maxconn the connection just accepted waits, unserved, and the
+        // listener accepts no more: the next ones wait in the kernel's
+        // backlog, as with HAProxy. Taking the places only once a
+        // connection is there leaves none idle in the accept loops of other
+        // listeners or threads, so the cap is exact whatever their number.
+        let permits = tokio::select! {
+            () = ctx.stopped() => return,
+            p = async {
+                let g = permit(ctx.rt.maxconn.as_ref()).await;
+                let f = permit(ctx.fe.maxconn.as_ref()).await;
+                ConnPermits { _global: g, _frontend: f }
+            } => p,
         };
         let dst = match bound.map_or_else(|| sock.local_addr(), Ok) {
             Ok(d) => d,
