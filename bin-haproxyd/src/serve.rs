@@ -2,7 +2,12 @@
 //! proxy-core engine and print the engine's warnings; bind every listener
 //! (asking the processes named by `-sf`/`-st` to stop once bound); write the
 //! pid file; enter the chroot and drop privileges; then run the engine on
-//! `nbthread` workers until a signal stops it.
+//! `nbthread` threads until a signal stops it.
+//!
+//! Each thread runs its own current-thread runtime and accepts on its own
+//! sockets (see [`Engine::bind_sibling`]); the main thread also answers
+//! signals and runs the health checks and the `stats socket`s. Work never
+//! moves between threads, so a request costs no cross-thread wake-up.
 //!
 //! Signals, as HAProxy handles them: SIGTERM and SIGINT stop at once,
 //! SIGUSR1 stops gracefully (listeners close, sessions in progress finish),
@@ -57,20 +62,7 @@ pub(crate) fn run(
         console.push(Tag::Warning, &format!("config : {warning}"));
     }
     let plan = Plan::resolve(&config.global)?;
-    // One thread (`nbthread 1`) needs no work-stealing scheduler: its
-    // cross-thread wake-ups cost CPU on every request for nothing.
-    let mut builder = if engine.nbthread() <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut b = tokio::runtime::Builder::new_multi_thread();
-        b.worker_threads(engine.nbthread());
-        b
-    };
-    let runtime = builder
-        .thread_name("haproxyd-worker")
-        .enable_all()
-        .build()
-        .map_err(|err| format!("[haproxyd.main()] Cannot start the worker threads : {err}."))?;
+    let runtime = new_runtime()?;
     // Handlers go in before binding: a signal sent as soon as the port
     // answers (by a script, or by the next `-sf`) must not kill the process.
     let signals = {
@@ -78,6 +70,14 @@ pub(crate) fn run(
         Signals::install()?
     };
     let listeners = bind(&engine, flags)?;
+    // The other threads' sockets are bound now too, before privileges go.
+    let mut others = Vec::new();
+    for _ in 1..engine.nbthread() {
+        let sockets = engine
+            .bind_sibling(&listeners)
+            .map_err(|err| format!("{err}"))?;
+        others.push((new_runtime()?, sockets));
+    }
     tell_old_processes(&flags.soft_stop, Signal::SIGUSR1);
     tell_old_processes(&flags.hard_stop, Signal::SIGTERM);
     let frontends: Vec<String> = config
@@ -106,10 +106,80 @@ pub(crate) fn run(
     // (the C library relays them), so the workers started above drop too.
     plan.apply()?;
     let pid = std::process::id();
-    let result = runtime.block_on(serve(engine, listeners, signals, null, pid, &frontends));
-    // A hard stop leaves sessions behind: do not wait for them.
+    let workers = Workers::start(&engine, others)?;
+    let result = runtime.block_on(serve(
+        engine, listeners, signals, null, pid, &frontends, workers,
+    ));
+    // A hard stop leaves sessions behind: do not wait for them (the other
+    // threads end with the process).
     runtime.shutdown_background();
     result
+}
+
+/// A runtime for one thread.
+fn new_runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| format!("[haproxyd.main()] Cannot start the worker threads : {err}."))
+}
+
+/// The threads beyond the first, each serving its own listeners.
+struct Workers {
+    /// Turned true on a soft stop; dropped, it stops them too.
+    stop: tokio::sync::watch::Sender<bool>,
+    /// One message per thread when it ends: `Err` if it could not serve.
+    done: tokio::sync::mpsc::UnboundedReceiver<Result<(), String>>,
+    count: usize,
+}
+
+impl Workers {
+    /// Starts one thread per runtime and listener set. The threads serve
+    /// until the returned switch turns true, then finish their sessions.
+    fn start(
+        engine: &Engine,
+        others: Vec<(tokio::runtime::Runtime, Listeners)>,
+    ) -> Result<Workers, String> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (done_tx, done) = tokio::sync::mpsc::unbounded_channel();
+        let count = others.len();
+        for (runtime, sockets) in others {
+            let engine = engine.clone();
+            let mut stopped = stopped.clone();
+            let done_tx = done_tx.clone();
+            std::thread::Builder::new()
+                .name("haproxyd-worker".to_owned())
+                .spawn(move || {
+                    let result = runtime.block_on(engine.serve_accepting(sockets, async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    }));
+                    let _ = done_tx.send(result.map_err(|err| format!("{err}")));
+                    runtime.shutdown_background();
+                })
+                .map_err(|err| {
+                    format!("[haproxyd.main()] Cannot start the worker threads : {err}.")
+                })?;
+        }
+        Ok(Workers { stop, done, count })
+    }
+
+    /// Resolves when every thread has ended, or at once with the error of
+    /// the first one that could not serve.
+    async fn finished(
+        done: &mut tokio::sync::mpsc::UnboundedReceiver<Result<(), String>>,
+        mut count: usize,
+    ) -> Result<(), String> {
+        while count > 0 {
+            match done.recv().await {
+                Some(result) => {
+                    count -= 1;
+                    result?;
+                }
+                None => break,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `-n` replaces the global `maxconn`; `-N` gives one to the frontends
@@ -210,7 +280,8 @@ impl Signals {
     }
 }
 
-/// Runs the engine until a signal stops it.
+/// Runs the engine until a signal stops it; a soft stop ends once every
+/// thread's sessions have finished.
 async fn serve(
     engine: Engine,
     listeners: Listeners,
@@ -218,6 +289,7 @@ async fn serve(
     null: Option<std::fs::File>,
     pid: u32,
     frontends: &[String],
+    workers: Workers,
 ) -> Result<(), String> {
     let Signals {
         mut terminate,
@@ -231,13 +303,27 @@ async fn serve(
         daemon::ready(null)?;
     }
     let handle = engine.handle();
-    let serving = engine.serve(listeners, async move {
-        let _ = soft.recv().await;
-    });
+    let Workers {
+        stop,
+        mut done,
+        count,
+    } = workers;
+    let serving = async {
+        let this_thread = async {
+            engine
+                .serve(listeners, async move {
+                    let _ = soft.recv().await;
+                    let _ = stop.send(true);
+                })
+                .await
+                .map_err(|err| format!("{err}"))
+        };
+        tokio::try_join!(this_thread, Workers::finished(&mut done, count)).map(|_| ())
+    };
     tokio::pin!(serving);
     loop {
         tokio::select! {
-            result = &mut serving => return result.map_err(|err| format!("{err}")),
+            result = &mut serving => return result,
             _ = terminate.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),
             _ = hangup.recv() => {}
