@@ -40,8 +40,6 @@
 
 mod cycle;
 
-use std::collections::HashMap;
-
 use crate::Target;
 use crate::server::Srv;
 use crate::tree::{Seq, Tree};
@@ -58,6 +56,9 @@ pub(crate) const DEFAULT_CYCLE_LIMIT: usize = 1 << 22;
 const UWGHT_RANGE: i64 = 256;
 /// HAProxy's SRV_EWGHT_MAX: the largest effective weight.
 const EWGHT_MAX: i64 = 256 * crate::WEIGHT_SCALE as i64;
+
+/// Where a server was last placed while settling: pick time, tree, key.
+type Placed = (usize, Which, u32);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Which {
@@ -328,16 +329,12 @@ impl Fwrr {
         // them (swapping the trees at each window start), noting each
         // server's last placement; the trees are touched once per server at
         // the end.
-        let mut last: HashMap<usize, (usize, Which, u32), ahash::RandomState> =
-            HashMap::with_hasher(ahash::RandomState::new());
+        let mut last: Vec<Option<Placed>> = vec![None; self.nodes.len()];
         let mut starts = c.starts().iter().copied().peekable();
-        for t in 0..k {
+        for (t, i) in c.picks().take(k).enumerate() {
             if t == 0 || starts.next_if_eq(&t).is_some() {
                 self.switch_trees(g);
             }
-            let Some(i) = c.at(t) else {
-                break;
-            };
             let init = self.group(g).init;
             let n = self.node(i);
             if n.lb_tree == Some(Which::Alt(init)) {
@@ -347,20 +344,67 @@ impl Fwrr {
             }
             self.update_position(g, i);
             self.group(g).curr_pos += 1;
-            if let Some((w, key)) = self.place(g, i) {
-                last.insert(i, (t, w, key));
+            let placed = self.place(g, i).map(|(w, key)| (t, w, key));
+            if let Some(slot) = last.get_mut(i) {
+                *slot = placed;
             }
         }
         let mut moved: Vec<(usize, usize, Which, u32)> = last
-            .into_iter()
-            .map(|(i, (t, w, key))| (t, i, w, key))
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.map(|(t, w, key)| (t, i, w, key)))
             .collect();
         // Insertion order decides ties between equal keys: replay it.
         moved.sort_unstable_by_key(|m| m.0);
-        for (_, i, w, key) in moved {
-            self.dequeue(g, i);
-            self.insert(g, w, key, i);
+        if moved.len().saturating_mul(4) < self.nodes.len() {
+            for (_, i, w, key) in moved {
+                self.dequeue(g, i);
+                self.insert(g, w, key, i);
+            }
+        } else {
+            self.rebuild_trees(g, &moved, &last);
         }
+    }
+
+    /// Rebuilds group `g`'s trees in bulk (O(n log n) with a small constant,
+    /// where requeueing most servers one by one costs far more): servers in
+    /// `moved` (sorted by time) go to their new place, the others keep
+    /// theirs.
+    fn rebuild_trees(
+        &mut self,
+        g: usize,
+        moved: &[(usize, usize, Which, u32)],
+        last: &[Option<Placed>],
+    ) {
+        let slot = |w: Which| match w {
+            Which::Curr => 0,
+            Which::Alt(t) => 1 + (t & 1),
+        };
+        let grp = self.group(g);
+        let old = [
+            std::mem::take(&mut grp.curr),
+            std::mem::take(&mut grp.alt[0]),
+            std::mem::take(&mut grp.alt[1]),
+        ];
+        let mut entries: [Vec<((u32, Seq), usize)>; 3] = Default::default();
+        for (tree, out) in old.into_iter().zip(entries.iter_mut()) {
+            out.extend(
+                tree.into_iter()
+                    .filter(|&(_, i)| !last.get(i).is_some_and(Option::is_some)),
+            );
+        }
+        for &(_, i, w, key) in moved {
+            self.seq += 1;
+            let k = (key, self.seq);
+            if let Some(out) = entries.get_mut(slot(w)) {
+                out.push((k, i));
+            }
+            self.node(i).queued = Some((w, k));
+        }
+        let [curr, alt0, alt1] = entries;
+        let grp = self.group(g);
+        grp.curr = curr.into_iter().collect();
+        grp.alt = [alt0.into_iter().collect(), alt1.into_iter().collect()];
     }
 
     /// Follows a tree pick in group `g`: extends the recording, and at a

@@ -136,13 +136,9 @@ impl Cycle {
         &self.starts
     }
 
-    /// The server picked at position `t` of the cycle.
-    pub(super) fn at(&self, t: usize) -> Option<usize> {
-        let len = self.buf.len();
-        if len == 0 {
-            return None;
-        }
-        self.buf.get(t % len).map(|&x| x as usize)
+    /// The servers picked from the start of the cycle on.
+    pub(super) fn picks(&self) -> impl Iterator<Item = usize> + '_ {
+        self.buf.iter().cycle().map(|&x| x as usize)
     }
 
     /// Entries stored.
@@ -196,7 +192,7 @@ mod tests {
         }
         let c = r.into_cycle();
         assert_eq!(c.entries(), 1000);
-        assert_eq!(c.at(15_999), Some(999));
+        assert_eq!(c.picks().nth(15_999), Some(999));
     }
 
     #[test]
