@@ -747,14 +747,26 @@ fn emit_log(
 }
 
 /// How many bytes at the start of `buf` belong to the message body, framing
-/// included, and whether the message ends with them.
-fn ready(dec: &mut BodyDecoder, buf: &[u8]) -> Result<(usize, bool), crate::h1::Error> {
+/// included, whether the message ends with them, and how many of them
+/// HAProxy counts in its logs: the payload, and one byte for the end of a
+/// chunked body.
+fn ready(dec: &mut BodyDecoder, buf: &[u8]) -> Result<(usize, bool, u64), crate::h1::Error> {
     let mut fwd = 0usize;
+    let mut data = 0u64;
     loop {
         match dec.poll(buf.get(fwd..).unwrap_or_default())? {
-            Step::Data(n) | Step::Framing(n) => fwd += n,
-            Step::End { len, .. } => return Ok((fwd + len, true)),
-            Step::NeedMore => return Ok((fwd, false)),
+            Step::Data(n) => {
+                fwd += n;
+                data += n as u64;
+            }
+            Step::Framing(n) => fwd += n,
+            Step::End { len, .. } => {
+                if dec.kind() == BodyKind::Chunked {
+                    data += 1;
+                }
+                return Ok((fwd + len, true, data));
+            }
+            Step::NeedMore => return Ok((fwd, false, data)),
         }
     }
 }
@@ -787,10 +799,12 @@ async fn forward_request(
     // The body bytes that came with the head leave in the head's write.
     let mut dec = BodyDecoder::new(body, Side::Client);
     let (first, first_state) = match ready(&mut dec, cbuf) {
-        Ok((fwd, done)) => (cbuf.split_to(fwd.min(cbuf.len())), Ok(done)),
+        Ok((fwd, done, data)) => {
+            *body_in += data;
+            (cbuf.split_to(fwd.min(cbuf.len())), Ok(done))
+        }
         Err(e) => (BytesMut::new(), Err(e)),
     };
-    *body_in += first.len() as u64;
     if write_all_pair(swr, &head, &first, t_server).await.is_err() {
         return ReqEnd::Server;
     }
@@ -805,12 +819,12 @@ async fn forward_request(
             Ok(_) | Err(Some(_)) => return ReqEnd::Client(false),
             Err(None) => return ReqEnd::Client(true),
         }
-        let Ok((fwd, done)) = ready(&mut dec, cbuf) else {
+        let Ok((fwd, done, data)) = ready(&mut dec, cbuf) else {
             return ReqEnd::Client(false);
         };
+        *body_in += data;
         if fwd > 0 {
             let chunk = cbuf.split_to(fwd.min(cbuf.len()));
-            *body_in += chunk.len() as u64;
             if write_all(swr, &chunk, t_server).await.is_err() {
                 return ReqEnd::Server;
             }
@@ -872,7 +886,7 @@ async fn forward_response(
                 if write_all(cwr, &out, t_client).await.is_err() {
                     return fail(ResEnd::Broken(*b"CH"));
                 }
-                txn.bytes += out.len() as u64;
+                txn.bytes += super::logging::htx_response_len(&head);
             }
             Ok(Some(head)) => break head,
             Ok(None) => match read_some(srd, sbuf, t_server).await {
@@ -884,6 +898,8 @@ async fn forward_response(
         }
     };
     txn.t_response = Some(ms(cx.sent_at.elapsed()));
+    // Counted as received: HAProxy's count ignores later edits.
+    let head_count = super::logging::htx_response_len(&res);
     txn.status = res.status();
     txn.res_caps = capture(res.headers(), &cx.fe.res_captures);
     for rules in [&cx.be.http_response, &cx.fe.http_response] {
@@ -897,7 +913,7 @@ async fn forward_response(
         ) {
             txn.status = status;
             if write_all(cwr, &bytes, t_client).await.is_ok() {
-                txn.bytes += bytes.len() as u64;
+                txn.bytes += super::logging::htx_message_len(&bytes);
             }
             return fail(ResEnd::Replied);
         }
@@ -945,23 +961,24 @@ async fn forward_response(
     // The body bytes read with the head leave in the head's write.
     let with_body = !matches!(kind, BodyKind::Tunnel | BodyKind::Empty);
     let mut dec = BodyDecoder::new(kind, Side::Server);
-    let (first, first_state) = if with_body {
+    let (first, first_data, first_state) = if with_body {
         match ready(&mut dec, sbuf) {
-            Ok((fwd, done)) => (sbuf.split_to(fwd.min(sbuf.len())), Ok(done)),
-            Err(e) => (BytesMut::new(), Err(e)),
+            Ok((fwd, done, data)) => (sbuf.split_to(fwd.min(sbuf.len())), data, Ok(done)),
+            Err(e) => (BytesMut::new(), 0, Err(e)),
         }
     } else {
-        (BytesMut::new(), Ok(true))
+        (BytesMut::new(), 0, Ok(true))
     };
     if write_all_pair(cwr, &out, &first, t_client).await.is_err() {
         return fail(ResEnd::Broken(*b"CD"));
     }
-    txn.bytes += out.len() as u64;
-    // The early log line counts the head only, as HAProxy's does.
+    txn.bytes += head_count;
+    txn.bytes += first_data;
+    // The early log line counts what came with the head, as HAProxy's
+    // counts what its buffer holds then.
     if cx.fe.logasap {
         emit_log(cx.fe, cx.session, txn, cx.timing, true);
     }
-    txn.bytes += first.len() as u64;
     if kind == BodyKind::Tunnel {
         return ResOutcome {
             end: ResEnd::Tunnel,
@@ -997,7 +1014,7 @@ async fn forward_response(
             Err(Some(_)) => return fail(ResEnd::Broken(*b"SD")),
             Err(None) => return fail(ResEnd::Broken(*b"sD")),
         }
-        let Ok((fwd, done)) = ready(&mut dec, sbuf) else {
+        let Ok((fwd, done, data)) = ready(&mut dec, sbuf) else {
             return fail(ResEnd::Broken(*b"SD"));
         };
         if fwd > 0 {
@@ -1005,7 +1022,7 @@ async fn forward_response(
             if write_all(cwr, &chunk, t_client).await.is_err() {
                 return fail(ResEnd::Broken(*b"CD"));
             }
-            txn.bytes += chunk.len() as u64;
+            txn.bytes += data;
         }
         if done {
             return ResOutcome {
@@ -1029,7 +1046,7 @@ async fn no_head(
     txn.status = status;
     txn.termination = termination;
     if write_all(cwr, page, t_client).await.is_ok() {
-        txn.bytes += page.len() as u64;
+        txn.bytes += super::logging::htx_message_len(page);
     }
     ResOutcome {
         end: ResEnd::NoHead,
@@ -1144,7 +1161,7 @@ impl Http {
             .await
             .is_ok()
         {
-            txn.bytes += bytes.len() as u64;
+            txn.bytes += super::logging::htx_message_len(bytes);
         }
         emit_log(&self.fe, &self.session, txn, timing, false);
     }
@@ -1297,7 +1314,7 @@ impl Http {
             req_caps: capture(req.headers(), &fe.req_captures),
             res_caps: vec![None; fe.res_captures.len()],
             termination: *b"--",
-            bytes_in: req.encoded_len() as u64,
+            bytes_in: super::logging::htx_request_len(&req),
             ..TxnLog::default()
         };
         if matches!(info0.body, BodyKind::Chunked) && chunked_prefix_broken(&self.cbuf) {

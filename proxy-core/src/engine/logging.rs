@@ -263,3 +263,117 @@ fn open(t: &LogTarget, span: &Span) -> Result<Arc<Target>, BuildError> {
         dropped: AtomicU64::new(0),
     }))
 }
+
+/// The fixed part of a message head in HAProxy 2.6's byte counts, fitted on
+/// the lines it logged for requests and responses with and without headers
+/// (its start line's spaces and line ends are gone, this stands in their
+/// place and the end of headers').
+const HTX_HEAD_FIXED: u64 = 21;
+
+/// What HAProxy 2.6 counts for a message head in `%B` and `%U`: not the bytes
+/// on the wire but its internal (HTX) form as parsed: the start line's three
+/// words, the name and value of each header field (no `: `, no CRLF, no
+/// surrounding blanks) except `Connection`, which it never stores, and a
+/// fixed part. Rules that edit the head afterwards do not change the count.
+pub(crate) fn htx_head_len<'a>(
+    start: [&[u8]; 3],
+    fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) -> u64 {
+    let words: usize = start.iter().map(|w| w.len()).sum();
+    let fields: usize = fields
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(b"connection"))
+        .map(|(n, v)| n.len() + v.trim_ascii().len())
+        .sum();
+    HTX_HEAD_FIXED + (words + fields) as u64
+}
+
+/// [`htx_head_len`] of a parsed request head.
+pub(crate) fn htx_request_len(h: &crate::h1::RequestHead) -> u64 {
+    htx_head_len(
+        [h.method(), h.target(), h.version().as_bytes()],
+        h.headers().iter(),
+    )
+}
+
+/// [`htx_head_len`] of a parsed response head.
+pub(crate) fn htx_response_len(h: &crate::h1::ResponseHead) -> u64 {
+    htx_head_len(
+        // The status is three digits, whatever its value.
+        [h.version().as_bytes(), b"000", h.reason()],
+        h.headers().iter(),
+    )
+}
+
+/// What HAProxy 2.6 counts for a whole message of the proxy's own (an
+/// error page, a redirect, a `return`, a statistics page): [`htx_head_len`]
+/// of its head plus its `Content-Length` body. Bytes that are not such a
+/// message count as they are.
+pub(crate) fn htx_message_len(msg: &[u8]) -> u64 {
+    let Some(end) = msg.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return msg.len() as u64;
+    };
+    let head = msg.get(..end).unwrap_or_default();
+    let body = msg.len().saturating_sub(end + 4) as u64;
+    let mut lines = head.split(|&b| b == b'\n').map(|l| l.trim_ascii_end());
+    let start = lines.next().unwrap_or_default();
+    let mut words = start.splitn(3, |&b| b == b' ');
+    let sl = [
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+    ];
+    let fields = lines.map(|l| match l.iter().position(|&b| b == b':') {
+        Some(i) => (
+            l.get(..i).unwrap_or_default(),
+            l.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (l, &[][..]),
+    });
+    htx_head_len(sl, fields) + body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Byte counts HAProxy 2.6.12 logged (`%B`) for its own answers, and
+    /// the wire bytes it sent for them.
+    #[test]
+    fn own_messages_count_as_haproxy_logged_them() {
+        let cases: [(&[u8], u64); 3] = [
+            (
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\
+                  connection: close\r\n\r\nhi",
+                73,
+            ),
+            (
+                b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x\r\n\
+                  cache-control: no-cache\r\nconnection: close\r\n\r\n",
+                83,
+            ),
+            (
+                b"HTTP/1.1 304 Not Modified\r\netag: \"x\"\r\nconnection: close\r\n\r\n",
+                51,
+            ),
+        ];
+        for (msg, want) in cases {
+            assert_eq!(
+                htx_message_len(msg),
+                want,
+                "{}",
+                String::from_utf8_lossy(msg)
+            );
+        }
+        // Requests: `GET /x HTTP/1.1` with `Host: h`, with or without a
+        // `Connection` field, and `GET /x HTTP/1.0` alone (%U).
+        let host: [(&[u8], &[u8]); 2] = [(b"Host", b"  h "), (b"Connection", b"keep-alive")];
+        assert_eq!(
+            htx_head_len([b"GET", b"/x", b"HTTP/1.1"], host.into_iter()),
+            39
+        );
+        assert_eq!(
+            htx_head_len([b"GET", b"/x", b"HTTP/1.0"], std::iter::empty()),
+            34
+        );
+    }
+}
