@@ -131,6 +131,12 @@ impl Cycle {
         self.pos
     }
 
+    /// Picks in a cycle.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
     /// Where each window after the first starts.
     pub(super) fn starts(&self) -> &[usize] {
         &self.starts
