@@ -227,14 +227,16 @@ impl Balancer {
     /// steady state, in entries of 4 bytes; 0 keeps every pick on the trees.
     /// The default is [`DEFAULT_ROUNDROBIN_CYCLE_LIMIT`].
     ///
-    /// HAProxy's weighted round robin repeats itself: once a whole window of
-    /// picks (16 x the total weight, give or take rounding) has gone by twice
-    /// from the same state, the balancer replays it by index instead of
-    /// walking its trees, and brings the trees back to the exact position on
-    /// the next change or saturated server. The window is stored as its
-    /// shortest repeating part: with 300,000 servers of equal weight, 300,000
-    /// entries (1.2 MB), plus as much while recording. Windows needing more
-    /// than the limit stay on the trees. Other algorithms ignore this.
+    /// HAProxy's weighted round robin repeats itself: once the trees come
+    /// back to a state they were in at the end of a window of picks (16 x
+    /// the total weight, give or take rounding; usually one window later,
+    /// sometimes two), the balancer replays the windows since by index
+    /// instead of walking its trees, and brings the trees to the exact
+    /// position on the next change or saturated server. The picks are stored
+    /// as their shortest repeating part: with 300,000 servers of equal
+    /// weight, 300,000 entries (1.2 MB), plus as much while recording.
+    /// Cycles needing more than the limit stay on the trees; a new limit
+    /// applies from the next window. Other algorithms ignore this.
     pub fn set_roundrobin_cycle_limit(&mut self, entries: usize) {
         if let Engine::Fwrr(e) = &mut self.engine {
             e.set_limit(entries);
