@@ -84,6 +84,9 @@ backend dyn
 backend tcpb
     mode tcp
     server t1 {silent}
+backend static
+    balance source
+    server s1 127.0.0.1:1
 "
     )
 }
@@ -123,11 +126,18 @@ fn wait_for(p: &Proxy, command: &str, what: &str, cond: impl Fn(&str) -> bool) -
 /// HAProxy 2.6's answer to `command`, from data/cli/answers.txt (the
 /// first capture of that command line).
 fn haproxy(command: &str) -> String {
+    haproxy_nth(command, 0)
+}
+
+/// The answer to the `n`th capture of `command` (0-based).
+fn haproxy_nth(command: &str, n: usize) -> String {
     let all = include_str!("data/cli/answers.txt");
     let mark = format!("== {command}\n");
     let start = all
-        .find(&mark)
-        .unwrap_or_else(|| panic!("no capture of {command:?}"))
+        .match_indices(&mark)
+        .nth(n)
+        .unwrap_or_else(|| panic!("no capture {n} of {command:?}"))
+        .0
         + mark.len();
     let rest = &all[start..];
     let end = rest.find("\n== ").map_or(rest.len(), |e| e + 1);
@@ -488,4 +498,98 @@ fn show_errors_prints_the_last_bad_request_as_haproxy() {
     }
     // By numeric id too, as HAProxy allows.
     assert!(socat(&admin, "show errors 2\n").contains("] frontend web (#2): invalid request\n"));
+}
+
+/// The `show servers state` line of server `name`, split in fields.
+fn state_line(p: &Proxy, name: &str) -> Option<Vec<String>> {
+    let out = socat(&p.path("admin.sock"), "show servers state dyn\n");
+    out.lines()
+        .map(|l| l.split(' ').map(String::from).collect::<Vec<_>>())
+        .find(|f| f.get(3).is_some_and(|n| n == name))
+}
+
+#[test]
+fn add_and_del_server_follow_haproxy() {
+    let Some(env) = setup() else { return };
+    let p = &env.p;
+    let admin = p.path("admin.sock");
+    let silent = env._silent.addr;
+    assert_eq!(
+        socat(&admin, &format!("add server dyn/web3 {silent}\n")),
+        haproxy("add server dyn/web3 127.0.0.1:18293")
+    );
+    assert_eq!(
+        socat(&admin, &format!("add server dyn/web3 {silent}\n")),
+        haproxy_nth("add server dyn/web3 127.0.0.1:18293", 1)
+    );
+    // A new server starts in maintenance, as in HAProxy (captured: op
+    // state 0, admin state 1, weights 1 1).
+    let theirs = include_str!("data/cli/answers.txt")
+        .lines()
+        .find(|l| l.starts_with("4 dyn 2 web3 "))
+        .unwrap();
+    let theirs: Vec<&str> = theirs.split(' ').collect();
+    let ours = state_line(p, "web3").expect("web3 listed");
+    for i in [0, 1, 2, 5, 6, 7, 8, 10, 11, 12, 13] {
+        assert_eq!(ours[i], theirs[i], "field {i}: {ours:?}");
+    }
+    let o = socat(&admin, "show stat\n");
+    assert_eq!(stat(&o, "dyn,web3", &["status", "sid"]), ["MAINT", "2"]);
+    // Ready, it takes traffic.
+    assert_eq!(socat(&admin, "set server dyn/web1 state maint\n"), "\n");
+    assert_eq!(socat(&admin, "set server dyn/web3 state ready\n"), "\n");
+    let mut c = client(p.addr("web"), "GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+    wait_for(p, "show sess\n", "a stream on web3", |o| {
+        sess_line(o, "web").is_some_and(|l| l.contains(" srv=web3 "))
+    });
+    // Deleting wants maintenance, then no stream on it.
+    assert_eq!(socat(&admin, "set server dyn/web1 state ready\n"), "\n");
+    assert_eq!(
+        socat(&admin, "del server dyn/web1\n"),
+        haproxy("del server dyn/web1")
+    );
+    assert_eq!(socat(&admin, "set server dyn/web3 state maint\n"), "\n");
+    // Captured by hand from HAProxy 2.6.12 with a stream on the server.
+    assert_eq!(
+        socat(&admin, "del server dyn/web3\n"),
+        "Server still has connections attached to it, cannot remove it.\n"
+    );
+    assert_eq!(socat(&admin, "shutdown sessions server dyn/web3\n"), "\n");
+    assert!(closed(&mut c));
+    wait_for(p, "show stat\n", "web3 has no stream left", |o| {
+        stat(o, "dyn,web3", &["scur"]) == ["0"]
+    });
+    assert_eq!(
+        socat(&admin, "del server dyn/web3\n"),
+        haproxy("del server dyn/web3")
+    );
+    assert!(state_line(p, "web3").is_none());
+    assert!(!socat(&admin, "show stat\n").contains("dyn,web3,"));
+    assert_eq!(
+        socat(&admin, "set server dyn/web3 state ready\n"),
+        "No such server.\n\n"
+    );
+    // The name is free again; the new server gets the next id.
+    assert_eq!(
+        socat(&admin, "add server dyn/web3 127.0.0.1:1 weight 2\n"),
+        "New server registered.\n\n"
+    );
+    assert_eq!(state_line(p, "web3").unwrap()[2], "3");
+    for cmd in [
+        "add server static/x 127.0.0.1:1",
+        "add server dyn/w4",
+        "add server dyn/w5 127.0.0.1:1 bogus",
+        "add server dyn/w7 127.0.0.1:1 weight 300",
+        "add server nope/x 127.0.0.1",
+        "add server dyn",
+        "del server dyn/nope",
+        "del server nope/x",
+        "del server dyn",
+    ] {
+        assert_eq!(socat(&admin, &format!("{cmd}\n")), haproxy(cmd), "{cmd}");
+    }
+    assert_eq!(
+        socat(&p.path("oper.sock"), "add server dyn/x 127.0.0.1:1\n"),
+        "Permission denied\n\n"
+    );
 }

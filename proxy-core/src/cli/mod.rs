@@ -264,12 +264,13 @@ pub fn parse(words: &[String], level: Level) -> Result<Command, String> {
             let (b, s) = backend_server(words.get(3))?;
             Command::ShutdownSessions(b, s)
         }
+        // HAProxy's answer has no empty line after it for these two.
         ["add", "server", ..] => {
-            let (b, s) = backend_server(words.get(2))?;
+            let (b, s) = backend_server(words.get(2)).map_err(|e| e.trim_end().to_string())?;
             Command::AddServer(b, s, rest(3))
         }
         ["del", "server", ..] => {
-            let (b, s) = backend_server(words.get(2))?;
+            let (b, s) = backend_server(words.get(2)).map_err(|e| e.trim_end().to_string())?;
             Command::DelServer(b, s)
         }
         _ => return Err(unknown(words, level)),

@@ -4,9 +4,8 @@
 //! the live engine, with HAProxy 2.6's answers.
 //!
 //! Streams (client connections and CLI connections alike) are listed and
-//! ended through the registry of [`super::streams`]. Not implemented: `add
-//! server` / `del server` (the server list of a backend is fixed at build
-//! time), which answer with a message saying so.
+//! ended through the registry of [`super::streams`]; servers are added and
+//! deleted by [`super::dynamic`].
 
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::os::fd::AsRawFd;
@@ -511,12 +510,8 @@ fn execute(rt: &Arc<Runtime>, cmd: &Command, st: &mut CliState) -> String {
                 String::new()
             }
         },
-        Command::AddServer(b, _, _) | Command::DelServer(b, _) => {
-            if !rt.backends.iter().any(|x| &x.name == b) {
-                return "No such backend.\n".into();
-            }
-            "haproxyd does not support dynamic servers yet.\n".into()
-        }
+        Command::AddServer(b, s, args) => super::dynamic::add_server(rt, b, s, args),
+        Command::DelServer(b, s) => super::dynamic::del_server(rt, b, s),
     }
 }
 

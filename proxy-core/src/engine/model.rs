@@ -324,8 +324,8 @@ pub(crate) struct Backend {
     pub(crate) name: String,
     /// `mode`.
     pub(crate) mode: Mode,
-    /// Servers in declaration order.
-    pub(crate) servers: Vec<Server>,
+    /// Servers in declaration order, then those added at run time.
+    pub(crate) servers: super::server_list::ServerList,
     /// Balancer over the servers, behind a short lock.
     pub(crate) balancer: Mutex<Balancer>,
     /// Server ids to indexes in [`Backend::servers`].
@@ -369,10 +369,14 @@ pub(crate) struct Backend {
 }
 
 impl Backend {
-    /// The server with balancer id `id`.
+    /// The server with balancer id `id` (a server added at run time has
+    /// its rank as id, as configured ones do).
     pub(crate) fn server(&self, id: ServerId) -> Option<(usize, &Server)> {
-        let i = *self.by_id.get(&id)?;
-        self.servers.get(i).map(|s| (i, s))
+        let i = match self.by_id.get(&id) {
+            Some(i) => *i,
+            None => usize::try_from(id.0).ok()?.checked_sub(1)?,
+        };
+        self.servers.get(i).filter(|s| s.id == id).map(|s| (i, s))
     }
 }
 
@@ -772,7 +776,7 @@ fn build_backend(
     Ok(Backend {
         name: p.name.value.clone(),
         mode,
-        servers,
+        servers: super::server_list::ServerList::new(servers),
         balancer: Mutex::new(balancer),
         by_id,
         queue: Notify::new(),

@@ -13,7 +13,7 @@
 //! Lock order: a backend's balancer, then a server's state. Log lines are
 //! emitted after both are released.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -142,6 +142,8 @@ pub(crate) struct ServerRt {
     /// Wakes the server's check task when checks are re-enabled or the
     /// server leaves maintenance, so it checks at once.
     pub(crate) recheck: Notify,
+    /// Set by `del server`: the server is out of the balancer and listings.
+    deleted: AtomicBool,
 }
 
 impl ServerRt {
@@ -168,7 +170,23 @@ impl ServerRt {
             }),
             evicted: Notify::new(),
             recheck: Notify::new(),
+            deleted: AtomicBool::new(false),
         }
+    }
+
+    /// The administrative state.
+    pub(crate) fn admin(&self) -> AdminState {
+        lock(&self.inner).admin
+    }
+
+    /// Whether `del server` removed the server.
+    pub(crate) fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::Acquire)
+    }
+
+    /// Marks the server removed by `del server`.
+    pub(crate) fn mark_deleted(&self) {
+        self.deleted.store(true, Ordering::Release);
     }
 
     /// Whether checks should run now (enabled and not in maintenance).
@@ -529,7 +547,7 @@ fn set_admin(be: &Arc<Backend>, index: usize, admin: AdminState) {
 /// configuration, server states, weights and connections in flight.
 fn rebuild_balancer(be: &Backend, bal: &Balancer) -> Result<Balancer, proxy_balance::BalanceError> {
     let mut specs = Vec::new();
-    for s in &be.servers {
+    for (_, s) in be.servers.live() {
         let mut spec = proxy_balance::ServerSpec::new(s.id.0)
             .weight(s.initial_weight)
             .maxconn(s.slots.maxconn())
@@ -540,7 +558,7 @@ fn rebuild_balancer(be: &Backend, bal: &Balancer) -> Result<Balancer, proxy_bala
         specs.push(spec);
     }
     let mut out = Balancer::new(bal.config().clone(), specs)?;
-    for s in &be.servers {
+    for (_, s) in be.servers.live() {
         out.set_weight(s.id, bal.weight(s.id)?)?;
         for _ in 0..bal.served(s.id)? {
             out.conn_started(s.id)?;
@@ -604,7 +622,7 @@ impl EngineHandle {
     /// The server `server` of backend `backend`.
     pub fn server(&self, backend: &str, server: &str) -> Option<ServerRef> {
         let be = self.rt.backends.iter().find(|b| b.name == backend)?;
-        let index = be.servers.iter().position(|s| s.name == server)?;
+        let (index, _) = be.servers.live().find(|(_, s)| s.name == server)?;
         Some(ServerRef {
             be: Arc::clone(be),
             index,
@@ -617,7 +635,7 @@ impl EngineHandle {
             .backends
             .iter()
             .flat_map(|be| {
-                (0..be.servers.len()).map(|index| ServerRef {
+                be.servers.live().map(|(index, _)| ServerRef {
                     be: Arc::clone(be),
                     index,
                 })

@@ -491,7 +491,7 @@ pub(crate) fn snapshot(rt: &Arc<Runtime>) -> Snapshot {
                 let mut bck = 0u32;
                 let mut weight = 0u32;
                 let mut queued = 0u32;
-                for s in &be.servers {
+                for (_, s) in be.servers.live() {
                     let Some(sref) = handle.server(name, &s.name) else {
                         continue;
                     };

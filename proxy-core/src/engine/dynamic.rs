@@ -1,0 +1,295 @@
+//! Dynamic servers: `add server B/S ADDR[:PORT] [options]` and `del server
+//! B/S`, with HAProxy 2.6's rules and answers.
+//!
+//! A server can be added only to a backend whose algorithm supports it
+//! (not `static-rr` nor map-based hashing). It starts in maintenance, as in
+//! HAProxy, and takes traffic once `set server B/S state ready` (or
+//! `enable server`) says so. Options: `weight`, `maxconn`, `maxqueue`,
+//! `backup` and `disabled`; `cookie` is refused as HAProxy refuses it, and
+//! health checks, TLS and the PROXY protocol are refused as not supported
+//! for added servers. A server can be deleted once in maintenance with no
+//! stream on it or waiting for it.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use proxy_balance::{ServerId, ServerSpec, ServerState};
+use proxy_config::ServerPort;
+
+use super::model::{Counters, Runtime, Server, lock};
+use super::servers::{AdminState, ServerRt};
+use super::slots::Slots;
+
+/// HAProxy's answer when the address is missing.
+const EXPECTS: &str = "'server' expects <name> and <addr>[:<port>] as arguments.\n";
+
+/// Server keywords HAProxy knows that added servers here do not support.
+const UNSUPPORTED: &[&str] = &[
+    "check",
+    "ssl",
+    "send-proxy",
+    "send-proxy-v2",
+    "agent-check",
+    "track",
+    "slowstart",
+    "inter",
+    "fastinter",
+    "downinter",
+    "rise",
+    "fall",
+    "port",
+    "addr",
+    "verify",
+    "sni",
+    "alpn",
+    "proto",
+    "resolvers",
+    "init-addr",
+    "source",
+    "observe",
+    "on-error",
+    "redir",
+    "id",
+];
+
+/// `ADDR[:PORT]`: an IPv4 address, or an IPv6 one in brackets; the port
+/// is a number, `+N`/`-N` (offset from the client's destination port) or
+/// absent (the client's destination port).
+fn address(arg: &str) -> Result<(IpAddr, ServerPort), String> {
+    let (host, port) = if let Some(rest) = arg.strip_prefix('[') {
+        let (h, tail) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("invalid address: '{arg}'\n\n"))?;
+        (h, tail.strip_prefix(':'))
+    } else {
+        match arg.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h, Some(p)),
+            _ => (arg, None),
+        }
+    };
+    let ip: IpAddr = host.parse().map_err(|_| {
+        format!("could not resolve address '{host}': haproxyd takes IP addresses only here\n\n")
+    })?;
+    let port = match port {
+        None | Some("") => ServerPort::Same,
+        Some(p) => {
+            let (sign, digits) = match p.as_bytes().first() {
+                Some(b'+') => (1, p.get(1..).unwrap_or_default()),
+                Some(b'-') => (-1, p.get(1..).unwrap_or_default()),
+                _ => (0, p),
+            };
+            if let Some(c) = digits.chars().find(|c| !c.is_ascii_digit()) {
+                return Err(format!(
+                    "invalid character '{c}' in port number '{p}' in '{arg}'\n\n"
+                ));
+            }
+            let n: i32 = digits
+                .parse()
+                .ok()
+                .filter(|n| *n <= 65_535)
+                .ok_or_else(|| format!("invalid port '{p}' in '{arg}'\n\n"))?;
+            match sign {
+                0 => ServerPort::Fixed(u16::try_from(n).unwrap_or(0)),
+                s => ServerPort::Offset(s * n),
+            }
+        }
+    };
+    Ok((ip, port))
+}
+
+/// What the options of `add server` set.
+#[derive(Debug, Default)]
+struct Options {
+    weight: Option<u32>,
+    maxconn: u32,
+    maxqueue: u32,
+    backup: bool,
+}
+
+fn number(kw: &str, v: Option<&String>) -> Result<Option<u32>, String> {
+    match v {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| format!("'{kw}' expects an integer argument, got '{v}'.\n")),
+    }
+}
+
+fn options(name: &str, args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut i = 0;
+    while let Some(kw) = args.get(i) {
+        let value = args.get(i + 1);
+        let mut takes_value = true;
+        match kw.as_str() {
+            "weight" => {
+                if let Some(w) = number(kw, value)? {
+                    if w > 256 {
+                        return Err(format!(
+                            "weight of server {name} is not within 0 and 256 ({w})..\n"
+                        ));
+                    }
+                    o.weight = Some(w);
+                }
+            }
+            "maxconn" => o.maxconn = number(kw, value)?.unwrap_or(0),
+            "maxqueue" => o.maxqueue = number(kw, value)?.unwrap_or(0),
+            "backup" => {
+                o.backup = true;
+                takes_value = false;
+            }
+            // Added servers start in maintenance whatever is said.
+            "disabled" | "enabled" => takes_value = false,
+            "cookie" => return Err("'cookie' option is not accepted for dynamic server\n".into()),
+            k if UNSUPPORTED.contains(&k) => {
+                return Err(format!(
+                    "'{k}' is not supported by haproxyd for servers added at run time.\n"
+                ));
+            }
+            k => return Err(format!("unknown keyword '{k}'.\n")),
+        }
+        i += if takes_value { 2 } else { 1 };
+    }
+    Ok(o)
+}
+
+/// `add server BACKEND/NAME ARGS`: the answer, in HAProxy's words.
+pub(crate) fn add_server(rt: &Arc<Runtime>, backend: &str, name: &str, args: &[String]) -> String {
+    let Some(be) = rt.backends.iter().find(|b| b.name == backend) else {
+        return "No such backend.".into();
+    };
+    if !lock(&be.balancer).supports_dynamic_servers() {
+        return "Backend must use a dynamic load balancing to support dynamic servers.".into();
+    }
+    let Some(addr) = args.first() else {
+        return EXPECTS.into();
+    };
+    let (ip, port) = match address(addr) {
+        Ok(a) => a,
+        Err(msg) => return msg,
+    };
+    let o = match options(name, args.get(1..).unwrap_or_default()) {
+        Ok(o) => o,
+        Err(msg) => return msg,
+    };
+    let weight = o.weight.unwrap_or(1);
+    // The balancer's lock serialises additions: the id is the new rank.
+    let mut bal = lock(&be.balancer);
+    if be.servers.live().any(|(_, s)| s.name == name) {
+        return "Already exists a server with the same name in backend.\n".into();
+    }
+    let index = be.servers.len();
+    let Some(id) = u32::try_from(index + 1).ok().map(ServerId) else {
+        return "Too many servers in this backend.\n".into();
+    };
+    let mut spec = ServerSpec::new(id.0)
+        .weight(weight)
+        .maxconn(o.maxconn)
+        .state(ServerState::Maint);
+    if o.backup {
+        spec = spec.backup();
+    }
+    if let Err(e) = bal.add_server(spec) {
+        return format!("{e}.\n");
+    }
+    let server = Server {
+        name: name.to_string(),
+        ip,
+        port,
+        slots: Slots::new(o.maxconn),
+        queued: AtomicU32::new(0),
+        counters: Arc::new(Counters::default()),
+        idle: Mutex::new(Vec::new()),
+        id,
+        backup: o.backup,
+        initial_weight: weight,
+        maxqueue: o.maxqueue,
+        slowstart: None,
+        check: None,
+        rt: ServerRt::new(true, weight, None),
+        cookie: None,
+    };
+    if be.servers.push(server).is_err() {
+        let _ = bal.remove_server(id);
+        return "Too many servers in this backend.\n".into();
+    }
+    "New server registered.\n".into()
+}
+
+/// `del server BACKEND/NAME`: the answer, in HAProxy's words.
+pub(crate) fn del_server(rt: &Arc<Runtime>, backend: &str, name: &str) -> String {
+    let Some(be) = rt.backends.iter().find(|b| b.name == backend) else {
+        return "No such backend.".into();
+    };
+    let Some((_, s)) = be.servers.live().find(|(_, s)| s.name == name) else {
+        return "No such server.".into();
+    };
+    let mut bal = lock(&be.balancer);
+    if s.rt.admin() != AdminState::Maint {
+        return "Only servers in maintenance mode can be deleted.".into();
+    }
+    let busy = s.counters.current() > 0 || s.queued.load(Ordering::Relaxed) > 0;
+    if busy || bal.remove_server(s.id).is_err() {
+        return "Server still has connections attached to it, cannot remove it.".into();
+    }
+    s.rt.mark_deleted();
+    lock(&s.idle).clear();
+    drop(bal);
+    "Server deleted.".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_ports() {
+        let a = |s: &str| address(s);
+        assert_eq!(
+            a("127.0.0.1:8080"),
+            Ok(("127.0.0.1".parse().unwrap(), ServerPort::Fixed(8080)))
+        );
+        assert_eq!(
+            a("127.0.0.1"),
+            Ok(("127.0.0.1".parse().unwrap(), ServerPort::Same))
+        );
+        assert_eq!(
+            a("[::1]:80"),
+            Ok(("::1".parse().unwrap(), ServerPort::Fixed(80)))
+        );
+        assert_eq!(
+            a("127.0.0.1:+1"),
+            Ok(("127.0.0.1".parse().unwrap(), ServerPort::Offset(1)))
+        );
+        // Captured from HAProxy 2.6.12.
+        assert_eq!(
+            a("127.0.0.1:abc"),
+            Err("invalid character 'a' in port number 'abc' in '127.0.0.1:abc'\n\n".into())
+        );
+    }
+
+    #[test]
+    fn options_as_haproxy_reads_them() {
+        let words = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let o = options("s", &words("weight 0 maxconn 5 maxqueue 3 backup")).unwrap();
+        assert_eq!(
+            (o.weight, o.maxconn, o.maxqueue, o.backup),
+            (Some(0), 5, 3, true)
+        );
+        assert_eq!(
+            options("w7", &words("weight 300")).unwrap_err(),
+            "weight of server w7 is not within 0 and 256 (300)..\n"
+        );
+        assert_eq!(
+            options("s", &words("bogus")).unwrap_err(),
+            "unknown keyword 'bogus'.\n"
+        );
+        assert_eq!(
+            options("s", &words("cookie abc")).unwrap_err(),
+            "'cookie' option is not accepted for dynamic server\n"
+        );
+        assert!(options("s", &words("check")).is_err());
+    }
+}
