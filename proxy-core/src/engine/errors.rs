@@ -427,7 +427,11 @@ mod tests {
         for (answer, kind) in answers.iter().zip(&kinds) {
             let dump_lines: Vec<&str> = answer
                 .lines()
-                .filter(|l| l.len() > 8 && l.as_bytes()[2].is_ascii_digit())
+                .filter(|l| {
+                    l.starts_with("  ")
+                        && l.get(2..7)
+                            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+                })
                 .collect();
             let buf = undump(&dump_lines);
             let mut ours = String::new();
