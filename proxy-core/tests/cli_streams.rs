@@ -87,6 +87,11 @@ backend tcpb
 backend static
     balance source
     server s1 127.0.0.1:1
+listen stats
+    bind 127.0.0.1:1
+    stats enable
+    stats uri /stats
+    stats admin if TRUE
 "
     )
 }
@@ -272,6 +277,15 @@ fn sess_line<'a>(listing: &'a str, fe: &str) -> Option<&'a str> {
     listing.lines().find(|l| l.contains(&format!(" fe={fe} ")))
 }
 
+/// Waits until the HTTP stream is on web1 and the TCP one on t1, and
+/// returns the `show sess` listing that shows it.
+fn both_on_their_servers(p: &Proxy) -> String {
+    wait_for(p, "show sess\n", "both streams on their servers", |o| {
+        sess_line(o, "web").is_some_and(|l| l.contains(" srv=web1 "))
+            && sess_line(o, "raw").is_some_and(|l| l.contains(" srv=t1 "))
+    })
+}
+
 #[test]
 fn show_sess_lists_live_streams_as_haproxy() {
     let Some(env) = setup() else { return };
@@ -279,10 +293,7 @@ fn show_sess_lists_live_streams_as_haproxy() {
     let admin = p.path("admin.sock");
     let _http = client(p.addr("web"), "GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
     let _tcp = client(p.addr("raw"), "hello");
-    let ours = wait_for(p, "show sess\n", "both streams on their servers", |o| {
-        sess_line(o, "web").is_some_and(|l| l.contains(" srv=web1 "))
-            && sess_line(o, "raw").is_some_and(|l| l.contains(" srv=t1 "))
-    });
+    let ours = both_on_their_servers(p);
     let theirs = include_str!("data/cli/show_sess.txt");
     assert!(ours.ends_with("\n\n"), "{ours:?}");
     for fe in ["web", "raw", "GLOBAL"] {
@@ -345,10 +356,7 @@ fn shutdown_session_ends_one_stream() {
     let admin = p.path("admin.sock");
     let mut tcp = client(p.addr("raw"), "hello");
     let _http = client(p.addr("web"), "GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
-    let listing = wait_for(p, "show sess\n", "both streams on their servers", |o| {
-        sess_line(o, "web").is_some_and(|l| l.contains(" srv=web1 "))
-            && sess_line(o, "raw").is_some_and(|l| l.contains(" srv=t1 "))
-    });
+    let listing = both_on_their_servers(p);
     let id = sess_line(&listing, "raw")
         .unwrap()
         .split(':')
@@ -385,10 +393,7 @@ fn shutdown_sessions_server_closes_its_streams() {
     let admin = p.path("admin.sock");
     let mut http = client(p.addr("web"), "GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
     let mut tcp = client(p.addr("raw"), "hello");
-    wait_for(p, "show sess\n", "both streams on their servers", |o| {
-        sess_line(o, "web").is_some_and(|l| l.contains(" srv=web1 "))
-            && sess_line(o, "raw").is_some_and(|l| l.contains(" srv=t1 "))
-    });
+    both_on_their_servers(p);
     assert_eq!(
         socat(&admin, "shutdown sessions server dyn/web1\n"),
         haproxy("shutdown sessions server dyn/web1")
@@ -592,4 +597,27 @@ fn add_and_del_server_follow_haproxy() {
         socat(&p.path("oper.sock"), "add server dyn/x 127.0.0.1:1\n"),
         "Permission denied\n\n"
     );
+}
+
+#[test]
+fn the_stats_page_kills_a_servers_sessions() {
+    let Some(env) = setup() else { return };
+    let p = &env.p;
+    let mut http = client(p.addr("web"), "GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
+    let mut tcp = client(p.addr("raw"), "hello");
+    both_on_their_servers(p);
+    let body = "s=web1&action=shutdown&b=dyn";
+    let answer = stats_util::http(
+        p.addr("stats"),
+        &format!(
+            "POST /stats HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert!(answer.contains(";st=DONE"), "{answer}");
+    assert!(closed(&mut http));
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    assert!(!closed(&mut tcp));
 }
