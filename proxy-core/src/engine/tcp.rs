@@ -69,7 +69,7 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
             (0, 0),
             *b"PR",
             (0, false),
-            true,
+            Emit::Final { null: true },
         );
         return;
     };
@@ -100,13 +100,36 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
                 (0, 0),
                 fail.termination(),
                 (0, false),
-                false,
+                Emit::Final { null: false },
             );
             return;
         }
     };
     let mut server_stream = c.stream;
     let server = be.servers.get(c.slot.server);
+    // `option logasap`: the line leaves once connected, counting this
+    // stream in the backend and server, with no bytes yet, as HAProxy's.
+    let early = session.fe().logasap;
+    if early {
+        let timers = Timers {
+            queue: Some(ms(c.queue_time)),
+            connect: Some(ms(c.connect_time)),
+            total: Some(ms(session.started.elapsed())),
+            handshake: Some(0),
+            ..Timers::default()
+        };
+        log(
+            &session,
+            &fe_name,
+            Some(&be),
+            server,
+            timers,
+            (0, 0),
+            *b"--",
+            (c.retries, c.redispatched),
+            Emit::Early,
+        );
+    }
     // Once connected, `timeout tunnel` replaces the client and server ones.
     let idle = be
         .timeout_tunnel
@@ -139,8 +162,24 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
         (stats.to_client, stats.to_server),
         termination,
         (c.retries, c.redispatched),
-        null,
+        if early {
+            Emit::Counted
+        } else {
+            Emit::Final { null }
+        },
     );
+}
+
+/// What [`log`] does with a session's outcome.
+#[derive(Clone, Copy)]
+enum Emit {
+    /// Count it in the statistics and send its line (`null`: nothing was
+    /// exchanged, which `option dontlognull` does not log).
+    Final { null: bool },
+    /// Send the early line of `option logasap` only.
+    Early,
+    /// Count it only: its line left early.
+    Counted,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -153,22 +192,29 @@ fn log(
     (bytes, bytes_in): (u64, u64),
     termination: [u8; 2],
     retries: (u32, bool),
-    null: bool,
+    emit: Emit,
 ) {
     let fe = session.fe();
-    super::stats_view::account(
-        fe,
-        be,
-        server,
-        &super::stats_view::Outcome {
-            status: 0,
-            bytes_out: bytes,
-            bytes_in: 0,
-            termination,
-            retries,
-            http: false,
-        },
-    );
+    if !matches!(emit, Emit::Early) {
+        super::stats_view::account(
+            fe,
+            be,
+            server,
+            &super::stats_view::Outcome {
+                status: 0,
+                bytes_out: bytes,
+                bytes_in: 0,
+                termination,
+                retries,
+                http: false,
+            },
+        );
+    }
+    let null = match emit {
+        Emit::Final { null } => null,
+        Emit::Early => false,
+        Emit::Counted => return,
+    };
     if !fe.logger.enabled() || (null && fe.dontlognull) {
         return;
     }
@@ -186,7 +232,7 @@ fn log(
         status: 0,
         bytes,
         bytes_in,
-        logasap: false,
+        logasap: matches!(emit, Emit::Early),
         cookies: (None, None),
         termination: [termination[0], termination[1], b'-', b'-'],
         conns: session.conns(be, server),
