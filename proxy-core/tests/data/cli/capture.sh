@@ -25,7 +25,7 @@ sleep 1
 cli() { printf '%s\n' "$1" | socat "$work/$2.sock" -; }
 out="$here/answers.txt"
 : > "$out"
-ask() { { printf '== %s\n' "$1"; cli "$1" "${2:-admin}"; } >> "$out"; }
+ask() { { printf '== %s\n' "$1"; cli "${1% (*}" "${2:-admin}"; } >> "$out"; }
 
 # set maxconn server
 for c in "set maxconn server dyn/web1" "set maxconn server dyn/web1 abc" \
@@ -55,6 +55,10 @@ sleep 0.5
 ask "shutdown session $id"
 for c in "shutdown session" "shutdown session zz" "shutdown session 0x0"; do ask "$c"; done
 ask "shutdown session 0x1" oper
+# del server refuses a server in maintenance that still has a stream.
+cli "set server dyn/web1 state maint" admin >/dev/null
+ask "del server dyn/web1 (with a stream)"
+cli "set server dyn/web1 state ready" admin >/dev/null
 ask "shutdown sessions server dyn/web1"
 sleep 0.5
 { echo "== http client saw"; cat "$work/http.out"; echo "== tcp client saw"; cat "$work/tcp.out"; } >> "$out"
