@@ -60,15 +60,26 @@ pub(crate) struct Registry {
     /// Incremented by each `show sess`, as HAProxy's stream epoch: a stream
     /// shows the epoch it was created in.
     epoch: AtomicU32,
-    live: Mutex<BTreeMap<u64, Arc<Stream>>>,
+    /// Streams by id, in shards so that connections accepted on different
+    /// threads rarely wait for one another.
+    live: Box<[Shard]>,
 }
+
+/// Shards of the registry.
+const SHARDS: u64 = 16;
+
+/// Some of the live streams, by id.
+type Shard = Mutex<BTreeMap<u64, Arc<Stream>>>;
+
+/// Distance between two ids, as between two of HAProxy's stream pointers.
+const ID_STEP: u64 = 0x40;
 
 impl Default for Registry {
     fn default() -> Self {
         Registry {
             next: AtomicU64::new(0),
             epoch: AtomicU32::new(0),
-            live: Mutex::new(BTreeMap::new()),
+            live: (0..SHARDS).map(|_| Mutex::new(BTreeMap::new())).collect(),
         }
     }
 }
@@ -139,7 +150,9 @@ struct Deregister<'a> {
 
 impl Drop for Deregister<'_> {
     fn drop(&mut self) {
-        lock(&self.registry.live).remove(&self.id);
+        if let Some(shard) = self.registry.shard(self.id) {
+            lock(shard).remove(&self.id);
+        }
     }
 }
 
@@ -148,7 +161,7 @@ impl Registry {
     pub(crate) fn register(&self, origin: Origin, client_fd: Option<i32>) -> Arc<Stream> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let s = Arc::new(Stream {
-            id: FIRST_ID.wrapping_add(n.wrapping_mul(0x40)),
+            id: FIRST_ID.wrapping_add(n.wrapping_mul(ID_STEP)),
             uniq: n,
             epoch: self.epoch.load(Ordering::Relaxed),
             origin,
@@ -159,18 +172,32 @@ impl Registry {
             killed: AtomicBool::new(false),
             kill: Notify::new(),
         });
-        lock(&self.live).insert(s.id, Arc::clone(&s));
+        if let Some(shard) = self.shard(s.id) {
+            lock(shard).insert(s.id, Arc::clone(&s));
+        }
         s
+    }
+
+    /// The shard holding id `id`.
+    fn shard(&self, id: u64) -> Option<&Shard> {
+        let n = id.wrapping_sub(FIRST_ID) / ID_STEP;
+        self.live.get(usize::try_from(n % SHARDS).ok()?)
     }
 
     /// The live streams, oldest first.
     fn list(&self) -> Vec<Arc<Stream>> {
-        lock(&self.live).values().cloned().collect()
+        let mut all: Vec<Arc<Stream>> = self
+            .live
+            .iter()
+            .flat_map(|shard| lock(shard).values().cloned().collect::<Vec<_>>())
+            .collect();
+        all.sort_by_key(|s| s.uniq);
+        all
     }
 
     /// The stream shown as `id`.
     pub(crate) fn find(&self, id: u64) -> Option<Arc<Stream>> {
-        lock(&self.live).get(&id).cloned()
+        lock(self.shard(id)?).get(&id).cloned()
     }
 
     /// Shuts down every stream using server `index` of `backend`; returns
@@ -458,6 +485,25 @@ mod tests {
     fn epochs_print_as_c_does() {
         assert_eq!(c_hex(0), "0");
         assert_eq!(c_hex(3), "0x3");
+    }
+
+    #[test]
+    fn shards_list_streams_oldest_first_and_find_each() {
+        let reg = Registry::default();
+        let origin = Origin::Cli {
+            socket: 1,
+            src: None,
+        };
+        let all: Vec<_> = (0..40)
+            .map(|_| reg.register(origin.clone(), None))
+            .collect();
+        let listed: Vec<u64> = reg.list().iter().map(|s| s.id).collect();
+        assert_eq!(listed, all.iter().map(|s| s.id).collect::<Vec<_>>());
+        for s in &all {
+            assert!(reg.find(s.id).is_some_and(|f| Arc::ptr_eq(&f, s)));
+        }
+        assert!(reg.find(FIRST_ID + 1).is_none());
+        assert!(reg.find(0).is_none());
     }
 
     #[tokio::test]
