@@ -24,7 +24,7 @@ use super::error::EngineError;
 use super::model::Runtime;
 use super::servers::AdminState as ServerAdmin;
 use super::stats_view::{self, AdminError};
-use super::streams::{Origin, Stream};
+use super::streams::Origin;
 use crate::cli::{self, AdminState, Command, Format, Level};
 use crate::stats;
 
@@ -163,8 +163,8 @@ pub(crate) fn spawn(rt: &Arc<Runtime>, listeners: Vec<CliListener>, stop: &watch
                             _ = stop.wait_for(|s| *s) => return,
                             a = listener.accept() => if let Ok((sock, _)) = a {
                                 let origin = Origin::Cli { socket: rank, src: None };
-                                let stream = rt.streams.register(origin, Some(sock.as_raw_fd()));
-                                tokio::spawn(session(Arc::clone(&rt), stream, sock, level));
+                                let fd = sock.as_raw_fd();
+                                tokio::spawn(session(Arc::clone(&rt), (origin, fd), sock, level));
                             },
                         }
                     }
@@ -180,8 +180,8 @@ pub(crate) fn spawn(rt: &Arc<Runtime>, listeners: Vec<CliListener>, stop: &watch
                             _ = stop.wait_for(|s| *s) => return,
                             a = listener.accept() => if let Ok((sock, peer)) = a {
                                 let origin = Origin::Cli { socket: rank, src: Some(peer) };
-                                let stream = rt.streams.register(origin, Some(sock.as_raw_fd()));
-                                tokio::spawn(session(Arc::clone(&rt), stream, sock, level));
+                                let fd = sock.as_raw_fd();
+                                tokio::spawn(session(Arc::clone(&rt), (origin, fd), sock, level));
                             },
                         }
                     }
@@ -195,11 +195,12 @@ pub(crate) fn spawn(rt: &Arc<Runtime>, listeners: Vec<CliListener>, stop: &watch
 /// `shutdown session` ends it as HAProxy's).
 async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     rt: Arc<Runtime>,
-    stream: Arc<Stream>,
+    (origin, fd): (Origin, i32),
     sock: S,
     level: Level,
 ) {
     let registry = Arc::clone(&rt);
+    let stream = registry.streams.register(origin, Some(fd));
     stream
         .run(&registry.streams, serve_cli(rt, sock, level))
         .await;
