@@ -413,6 +413,7 @@ fn shutdown_sessions_server_closes_its_streams() {
         "shutdown sessions server nope/x",
         "shutdown sessions server dyn",
         "shutdown sessions server",
+        "shutdown sessions",
     ] {
         assert_eq!(socat(&admin, &format!("{cmd}\n")), haproxy(cmd), "{cmd}");
     }

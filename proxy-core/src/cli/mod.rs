@@ -528,12 +528,17 @@ pub fn help(level: Level, filter: &[String]) -> String {
 /// The answer to a command nobody knows: the commands that share its first
 /// word, else all of them.
 fn unknown(words: &[String], level: Level) -> String {
-    let first = words.first().map(String::as_str).unwrap_or("");
-    let close: Vec<_> = HELP
-        .iter()
-        .filter(|(u, _, need)| *need <= level && u.split_whitespace().next() == Some(first))
-        .collect();
-    if close.is_empty() {
+    // How many leading words of the line a command's usage starts with.
+    let score = |usage: &str| {
+        usage
+            .split_whitespace()
+            .zip(words)
+            .take_while(|(u, w)| *u == w.as_str())
+            .count()
+    };
+    let allowed = || HELP.iter().filter(|(_, _, need)| *need <= level);
+    let best = allowed().map(|(u, _, _)| score(u)).max().unwrap_or(0);
+    if best == 0 {
         let mut out =
             String::from("Unknown command. Please enter one of the following commands only :\n");
         out.push_str(
@@ -542,9 +547,19 @@ fn unknown(words: &[String], level: Level) -> String {
         );
         return out;
     }
+    // The commands that match the most words, then those always offered.
+    let always = |u: &str| {
+        matches!(
+            u.split_whitespace().next(),
+            Some("help" | "prompt" | "quit")
+        )
+    };
     let mut out =
         String::from("Unknown command, but maybe one of the following ones is a better match:\n");
-    for (usage, desc, _) in close {
+    for (usage, desc, _) in allowed().filter(|(u, _, _)| score(u) == best && !always(u)) {
+        let _ = writeln!(out, "  {usage:<40}: {desc}");
+    }
+    for (usage, desc, _) in allowed().filter(|(u, _, _)| always(u)) {
         let _ = writeln!(out, "  {usage:<40}: {desc}");
     }
     out
@@ -672,5 +687,16 @@ mod tests {
             help(Level::Admin, &[]).contains("  set server <bk>/<srv> [opts]            : change")
         );
         assert!(unknown(&words("bogus"), Level::Admin).starts_with("Unknown command."));
+        // Captured from HAProxy 2.6.12: the commands matching the most
+        // words, then help, prompt and quit.
+        assert_eq!(
+            unknown(&words("shutdown sessions"), Level::Admin),
+            "Unknown command, but maybe one of the following ones is a better match:
+  shutdown sessions server <bk>/<srv>     : kill sessions on a server
+  help [<command>]                        : list matching or all commands
+  prompt                                  : toggle interactive mode with prompt
+  quit                                    : disconnect
+"
+        );
     }
 }

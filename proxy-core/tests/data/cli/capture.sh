@@ -67,6 +67,7 @@ for c in "shutdown sessions server dyn/nope" "shutdown sessions server nope/x" \
   ask "$c"
 done
 ask "shutdown sessions server dyn/web1" oper
+ask "shutdown sessions"
 
 rm -f "$here/show_errors_web.txt"
 # show errors: one bad request, then the answers by proxy and direction.
