@@ -428,8 +428,8 @@ fn run_response_rules(
                 | Action::ReplaceHeader(_, _, f)
                 | Action::ReplaceValue(_, _, f) => Some(f.render(&view)),
                 Action::SetVar(_, f) => view.fetch(f),
-                Action::Redirect(r) => return Verdict::Reply(r.code, build_redirect(r, &view)),
-                Action::Return(r) => return Verdict::Reply(r.status, build_reply(r, &view)),
+                Action::Redirect(r) => return Verdict::Local(r.code, build_redirect(r, &view)),
+                Action::Return(r) => return Verdict::Local(r.status, build_reply(r, &view)),
                 Action::Deny(s) => {
                     let s = if *s == 403 { 502 } else { *s };
                     return Verdict::Reply(s, Bytes::from_static(error_page(s)));
@@ -903,17 +903,30 @@ async fn forward_response(
     txn.status = res.status();
     txn.res_caps = capture(res.headers(), &cx.fe.res_captures);
     for rules in [&cx.be.http_response, &cx.fe.http_response] {
-        if let Verdict::Reply(status, bytes) = run_response_rules(
+        let verdict = run_response_rules(
             rules,
             cx.req,
             &mut res,
             cx.session.ep,
             vars,
             &cx.session.ctx.rt.users,
-        ) {
-            txn.status = status;
-            if write_all(cwr, &bytes, t_client).await.is_ok() {
-                txn.bytes += super::logging::htx_message_len(&bytes);
+        );
+        if let Verdict::Reply(status, bytes) | Verdict::Local(status, bytes) = &verdict {
+            // As HAProxy logs it: `PH` for a denial, `LH` for an answer of
+            // the proxy's own, no response time, and the bytes of the
+            // server's response it had read before those of the reply.
+            txn.termination = if matches!(verdict, Verdict::Local(..)) {
+                *b"LH"
+            } else {
+                *b"PH"
+            };
+            txn.t_response = None;
+            txn.status = *status;
+            let mut dec = BodyDecoder::new(res.body_kind(), Side::Server);
+            let read = ready(&mut dec, sbuf).map_or(0, |(_, _, data)| data);
+            txn.bytes += head_count + read;
+            if write_all(cwr, bytes, t_client).await.is_ok() {
+                txn.bytes += super::logging::htx_message_len(bytes);
             }
             return fail(ResEnd::Replied);
         }
