@@ -286,6 +286,8 @@ fn config(p: &Ports) -> String {
          backend empty\n    mode http\n\
          frontend lf\n    bind 127.0.0.1:{lf}\n    capture request header Host len 10\n    \
          capture request header X-Note len 20\n    log-format \"{LOG_FORMAT}\"\n    \
+         http-request return status 200 content-type text/plain string hi if {{ path /ret }}\n    \
+         use_backend empty if {{ path /nosrv }}\n    \
          default_backend static_servers\n\
          listen tcpin\n    bind 127.0.0.1:{tcp}\n    mode tcp\n    option tcplog\n    \
          server t1 127.0.0.1:{b1}\n\
@@ -384,6 +386,17 @@ fn cases() -> Vec<Case> {
             "GET /304 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
         ),
         ("HTTP/1.0", |p| p.lf, "GET /x HTTP/1.0\r\n\r\n"),
+        (
+            "POST answered by http-request return",
+            |p| p.lf,
+            "POST /ret HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+        ),
+        (
+            "chunked POST without a server",
+            |p| p.lf,
+            "POST /nosrv HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\
+             Connection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ),
         (
             "http-request return",
             |p| p.rules,

@@ -1270,6 +1270,9 @@ impl Http {
         timing: (Instant, SystemTime),
         (info, mode): (RequestInfo, ConnMode),
     ) -> Next {
+        // HAProxy counts (%U) the body bytes that came with the head.
+        let mut dec = BodyDecoder::new(info.body, Side::Client);
+        txn.bytes_in += ready(&mut dec, &self.cbuf).map_or(0, |(_, _, data)| data);
         let keep = matches!(info.body, BodyKind::Empty)
             && info.keep_alive
             && mode != ConnMode::Close
