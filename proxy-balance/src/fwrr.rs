@@ -24,12 +24,13 @@
 //! So picks are recorded from a boundary on; when the order at a later
 //! boundary (within [`MAX_WINDOWS`]) equals the first, the trees stay frozen
 //! at that boundary and picks come from the recording by index, in O(1). Any
-//! change (state, weight, server added or removed) or a picked server at its
-//! maxconn first brings the trees to the exact position in the cycle
-//! (`Fwrr::settle`: a counting pass over the k picks into the cycle, a
-//! closed form per server, and the trees requeued or rebuilt: O(n + k + m
-//! log m) for m servers picked; at 300,000 servers, from 10 ms early in the
-//! cycle to 60 ms at its end, release build), then the tree path resumes.
+//! change (state, weight, connection limit, server added or removed) or a
+//! picked server at its maxconn first brings the trees to the exact
+//! position in the cycle (`Fwrr::settle`: a counting pass over the k picks
+//! into the cycle, a closed form per server, and the trees requeued or
+//! rebuilt: O(n + k + m log m) for m servers picked; at 300,000 servers,
+//! from 10 ms early in the cycle to 60 ms at its end, release build), then
+//! the tree path resumes.
 //! Recording costs an append per pick and the order at each boundary (O(n),
 //! once per window of at least 16 x n picks).
 //!
@@ -638,6 +639,14 @@ impl Fwrr {
     pub(crate) fn reset(&mut self, i: usize) {
         self.settle();
         *self.node(i) = Node::default();
+    }
+
+    /// Follows a change of a server's connection limit. Picks already skip
+    /// a full server by its current limit, so only the cycle memory is at
+    /// stake: it is left at the exact position, as on any other change, so
+    /// that a recording never spans two limits.
+    pub(crate) fn limit_changed(&mut self) {
+        self.settle();
     }
 
     /// Applies a change of effective weight (0 meaning "takes no new traffic")

@@ -153,7 +153,9 @@ enum Engine {
 /// state (no change of state, weight or server set, no saturated server
 /// met), where it replays its own periodic sequence, and O(log n) otherwise;
 /// the sequence is HAProxy's either way (see
-/// [`set_roundrobin_cycle_limit`](Self::set_roundrobin_cycle_limit)). State and weight changes, and
+/// [`set_roundrobin_cycle_limit`](Self::set_roundrobin_cycle_limit)). A
+/// change of connection limit costs O(1), plus for `roundrobin` bringing its
+/// trees to the current point of the sequence. State and weight changes, and
 /// adding or removing a server, cost O(n) for the bookkeeping of active and
 /// backup counts (plus the table rebuild of map-based algorithms).
 #[derive(Debug, Clone)]
@@ -462,6 +464,27 @@ impl Balancer {
         }
         self.refresh(i);
         Ok(())
+    }
+
+    /// Sets a server's connection limit (HAProxy's `set maxconn server`; 0
+    /// for none); takes effect on the next pick. Nothing else moves:
+    /// `roundrobin` goes on from the same point of its sequence, `leastconn`
+    /// and the others keep their order, and connections in flight above a
+    /// lowered limit stay counted until they end.
+    pub fn set_maxconn(&mut self, id: ServerId, maxconn: u32) -> Result<(), BalanceError> {
+        let i = self.idx(id)?;
+        if let Some(s) = self.servers.get_mut(i) {
+            s.maxconn = maxconn;
+        }
+        if let Engine::Fwrr(e) = &mut self.engine {
+            e.limit_changed();
+        }
+        Ok(())
+    }
+
+    /// The server's connection limit, 0 for none.
+    pub fn maxconn(&self, id: ServerId) -> Result<u32, BalanceError> {
+        Ok(self.srv(id)?.maxconn)
     }
 
     /// Records that a connection to the server started.

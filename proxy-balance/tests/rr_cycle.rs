@@ -103,7 +103,7 @@ fn a_change_at_any_point_of_the_cycle_resumes_exactly() {
         let total: u32 = weights.iter().sum();
         let window = 16 * total as usize;
         for k in 0..window {
-            for change in 0..4 {
+            for change in 0..5 {
                 let (mut a, mut b) = pair(weighted(weights));
                 let what = format!("weights {weights:?}, change {change} at {k}");
                 lockstep(&mut a, &mut b, 2 * window + 2, &what);
@@ -115,6 +115,11 @@ fn a_change_at_any_point_of_the_cycle_resumes_exactly() {
                         1 => x.set_state(ServerId(1), ServerState::Down).unwrap(),
                         2 => {
                             x.add_server(ServerSpec::new(9).weight(4)).unwrap();
+                        }
+                        3 => {
+                            // A limit server 1 is already at.
+                            x.conn_started(ServerId(1)).unwrap();
+                            x.set_maxconn(ServerId(1), 1).unwrap();
                         }
                         _ => {
                             // Saturation: server 3 at its maxconn of 1.
@@ -165,6 +170,7 @@ enum Op {
     End(u32),
     Add(u32, u32, bool, u32),
     Remove(u32),
+    Maxconn(u32, u32),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -183,7 +189,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => id.clone().prop_map(Op::End),
         1 => (id.clone(), 0u32..=12, prop::bool::weighted(0.2), 0u32..=3)
             .prop_map(|(i, w, b, m)| Op::Add(i, w, b, m)),
-        1 => id.prop_map(Op::Remove),
+        1 => id.clone().prop_map(Op::Remove),
+        1 => (id, 0u32..=3).prop_map(|(i, m)| Op::Maxconn(i, m)),
     ]
 }
 
@@ -192,7 +199,7 @@ proptest! {
 
     /// Replaying and walking the trees give the same picks through any mix
     /// of weights, state changes, saturations (maxconn reached and freed),
-    /// backups, and servers added and removed; also with a small limit that
+    /// limits changed, backups, and servers added and removed; also with a small limit that
     /// keeps most windows on the trees.
     #[test]
     fn replay_equals_the_tree_walk(
@@ -244,6 +251,7 @@ fn apply(b: &mut Balancer, op: &Op) -> bool {
             b.add_server(if backup { s.backup() } else { s }).is_ok()
         }
         Op::Remove(id) => b.remove_server(ServerId(id)).is_ok(),
+        Op::Maxconn(id, m) => b.set_maxconn(ServerId(id), m).is_ok(),
     }
 }
 
