@@ -234,6 +234,11 @@ struct Ports {
     rules: u16,
     resdeny: u16,
     resredirect: u16,
+    dead: u16,
+    redispatch: u16,
+    tcpdead: u16,
+    /// A port nothing listens on.
+    closed: u16,
     syslog: u16,
     b1: u16,
     b2: u16,
@@ -303,7 +308,17 @@ fn config(p: &Ports) -> String {
          frontend resdeny\n    bind 127.0.0.1:{resdeny}\n    http-response deny\n    \
          default_backend static_servers\n\
          frontend resredirect\n    bind 127.0.0.1:{resredirect}\n    \
-         http-response redirect location /z\n    default_backend static_servers\n",
+         http-response redirect location /z\n    default_backend static_servers\n\
+         listen dead\n    bind 127.0.0.1:{dead}\n    retries 0\n    \
+         server s1 127.0.0.1:{closed}\n\
+         listen redispatch\n    bind 127.0.0.1:{redispatch}\n    retries 1\n    \
+         option redispatch\n    server s1 127.0.0.1:{closed}\n    server s2 127.0.0.1:{b1}\n\
+         listen tcpdead\n    bind 127.0.0.1:{tcpdead}\n    mode tcp\n    option tcplog\n    \
+         retries 0\n    server t1 127.0.0.1:{closed}\n",
+        dead = p.dead,
+        redispatch = p.redispatch,
+        tcpdead = p.tcpdead,
+        closed = p.closed,
         resdeny = p.resdeny,
         resredirect = p.resredirect,
         nosrv = p.nosrv,
@@ -428,6 +443,21 @@ fn cases() -> Vec<Case> {
             "GET /redirect HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
         ),
         (
+            "server refuses",
+            |p| p.dead,
+            "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "server refuses, redispatched",
+            |p| p.redispatch,
+            "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "server refuses, TCP",
+            |p| p.tcpdead,
+            "GET / HTTP/1.0\r\n\r\n",
+        ),
+        (
             "prometheus exporter",
             |p| p.rules,
             "GET /metrics HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
@@ -468,13 +498,13 @@ fn mask(line: &str) -> String {
         (r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]", "[DATE]"),
         // Client ports.
         (r"127\.0\.0\.1:\d+ ", "127.0.0.1:PORT "),
+        // Timers: every value but -1 (not reached), keeping a `+`.
+        (r"(^|[ /+])-?\d+(/-?\+?\d+){2,4}( )", "${1}TIMERS${3}"),
         // Listener and server ports chosen per run.
         // In hex (`%{+X}`) too: a hex port may be all digits, so both
         // spellings mask to the same word.
         (r"(%fp|\b)\d{4,5}\b", "${1}PORT"),
         (r"\b[0-9A-F]{4}\b", "PORT"),
-        // Timers: every value but -1 (not reached), keeping a `+`.
-        (r"(^|[ /+])-?\d+(/-?\+?\d+){2,4}( )", "${1}TIMERS${3}"),
         // Byte counts of the statistics page and the Prometheus exporter
         // cannot match: their contents differ from HAProxy's, and HAProxy
         // 2.6 logs 462 bytes for the 283 of its `stats auth` challenge
@@ -625,6 +655,10 @@ fn ports(syslog: &Syslog, b1: u16, b2: u16) -> Ports {
         rules: free_port(),
         resdeny: free_port(),
         resredirect: free_port(),
+        dead: free_port(),
+        redispatch: free_port(),
+        tcpdead: free_port(),
+        closed: free_port(),
         syslog: syslog.port(),
         b1,
         b2,

@@ -27,8 +27,14 @@ pub(crate) enum ConnectFail {
     NoServer,
     /// `timeout queue` expired while waiting for a slot (`sQ`).
     QueueTimeout,
-    /// Every attempt failed or timed out (`SC`).
-    Exhausted,
+    /// Every attempt failed or timed out (`SC`); the log line names the
+    /// last server tried and the retries made, as HAProxy's does.
+    Exhausted {
+        /// Index of the last server tried in the backend.
+        server: usize,
+        /// Retries made, and whether the stream moved to another server.
+        retries: (u32, bool),
+    },
     /// The server's queue held `maxqueue` requests already (`sQ`).
     QueueFull,
 }
@@ -37,7 +43,7 @@ impl ConnectFail {
     /// Termination state letters (cause, stream state).
     pub(crate) fn termination(self) -> [u8; 2] {
         match self {
-            ConnectFail::NoServer | ConnectFail::Exhausted => *b"SC",
+            ConnectFail::NoServer | ConnectFail::Exhausted { .. } => *b"SC",
             ConnectFail::QueueTimeout | ConnectFail::QueueFull => *b"sQ",
         }
     }
@@ -299,7 +305,10 @@ pub(crate) async fn connect(
             }
             Err(fast) => {
                 if retries >= be.retries {
-                    return Err(ConnectFail::Exhausted);
+                    return Err(ConnectFail::Exhausted {
+                        server: slot.server,
+                        retries: (retries, redispatched),
+                    });
                 }
                 retries += 1;
                 if fast {

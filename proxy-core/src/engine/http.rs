@@ -1515,6 +1515,10 @@ impl Http {
                 if fail != ConnectFail::NoServer {
                     txn.t_queue = Some(ms(timing.0.elapsed()));
                 }
+                if let ConnectFail::Exhausted { server, retries } = fail {
+                    txn.server = Some(server);
+                    txn.retries = retries;
+                }
                 // The request body, if any, was not read: `reply` closes then.
                 return self
                     .reply(&mut txn, (503, error_page(503)), timing, (info0, mode))

@@ -84,8 +84,16 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
         Ok(c) => c,
         Err(fail) => {
             drop(be_counted);
+            // The last server tried is logged, with its retries, as HAProxy
+            // logs it.
+            let (server, retries) = match fail {
+                connect::ConnectFail::Exhausted { server, retries } => {
+                    (be.servers.get(server), retries)
+                }
+                _ => (None, (0, false)),
+            };
             let timers = Timers {
-                queue: None,
+                queue: server.map(|_| ms(session.started.elapsed())),
                 connect: None,
                 total: Some(ms(session.started.elapsed())),
                 handshake: Some(0),
@@ -95,11 +103,11 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
                 &session,
                 &fe_name,
                 Some(&be),
-                None,
+                server,
                 timers,
                 (0, 0),
                 fail.termination(),
-                (0, false),
+                retries,
                 Emit::Final { null: false },
             );
             return;
