@@ -475,6 +475,13 @@ fn cases() -> Vec<Case> {
              Connection: close\r\n\r\n",
         ),
         (
+            "stats page, a form without an action",
+            |p| p.stats,
+            "POST /haproxy?stats HTTP/1.1\r\nHost: h\r\n\
+             Authorization: Basic YWRtaW46YWRtaW4=\r\nContent-Length: 3\r\n\
+             Connection: close\r\n\r\nx=y",
+        ),
+        (
             "stats CSV",
             |p| p.stats,
             "GET /haproxy?stats;csv HTTP/1.1\r\nHost: h\r\n\
