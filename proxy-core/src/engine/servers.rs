@@ -543,30 +543,6 @@ fn set_admin(be: &Arc<Backend>, index: usize, admin: AdminState) {
     }
 }
 
-/// A balancer like `bal` for the servers' current limits: same
-/// configuration, server states, weights and connections in flight.
-fn rebuild_balancer(be: &Backend, bal: &Balancer) -> Result<Balancer, proxy_balance::BalanceError> {
-    let mut specs = Vec::new();
-    for (_, s) in be.servers.live() {
-        let mut spec = proxy_balance::ServerSpec::new(s.id.0)
-            .weight(s.initial_weight)
-            .maxconn(s.slots.maxconn())
-            .state(bal.state(s.id)?);
-        if s.backup {
-            spec = spec.backup();
-        }
-        specs.push(spec);
-    }
-    let mut out = Balancer::new(bal.config().clone(), specs)?;
-    for (_, s) in be.servers.live() {
-        out.set_weight(s.id, bal.weight(s.id)?)?;
-        for _ in 0..bal.served(s.id)? {
-            out.conn_started(s.id)?;
-        }
-    }
-    Ok(out)
-}
-
 /// Advances every `slowstart` ramp in the backend; true while one is still
 /// ramping.
 pub(crate) fn warm_up(be: &Backend) -> bool {
@@ -740,12 +716,9 @@ impl ServerRef {
         {
             let mut bal = lock(&self.be.balancer);
             s.slots.set_maxconn(maxconn);
-            // The balancer skips full servers with the limit it was built
-            // with; it is rebuilt with the new one, states, weights and
-            // connections in flight carried over.
-            if let Ok(rebuilt) = rebuild_balancer(&self.be, &bal) {
-                *bal = rebuilt;
-            }
+            // The balancer goes on from where it is (roundrobin keeps its
+            // place in the sequence); only full servers are skipped anew.
+            let _ = bal.set_maxconn(s.id, maxconn);
         }
         self.be.queue.notify_waiters();
     }
