@@ -14,9 +14,17 @@
 //! `spread-checks` percent of random jitter. Without `timeout check`, a whole
 //! check must finish within `inter`; with it, connecting is bounded by
 //! min(`timeout connect`, `inter`) and reading by `timeout check`.
+//!
+//! Servers added at run time (`add server B/S ADDR:PORT check [inter N]
+//! [rise N] [fall N] [port N]`) run the backend's kind of check. As in
+//! HAProxy 2.6 their checks start disabled: `enable health B/S` turns them
+//! on, and they run once the server leaves maintenance. Each backend keeps
+//! its check tasks ([`BackendChecks`]) so that `del server` ends the task of
+//! the server it removes.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proxy_config::{OptionKind, Proxy, ServerOptions, ServerPort, Span, TimeoutKind};
@@ -26,7 +34,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::error::BuildError;
-use super::model::{Backend, Runtime};
+use super::model::{Backend, Runtime, lock};
 use super::servers;
 
 /// HAProxy's default `inter`.
@@ -825,6 +833,262 @@ impl Jitter {
     }
 }
 
+/// A backend's check settings for servers added at run time, and its
+/// running check tasks by server index.
+#[derive(Debug)]
+pub(crate) struct BackendChecks {
+    kind: Arc<CheckKind>,
+    timeout_connect: Option<Duration>,
+    timeout_check: Option<Duration>,
+    tasks: Mutex<Tasks>,
+}
+
+#[derive(Debug, Default)]
+struct Tasks {
+    /// Where tasks run, once the engine serves.
+    runner: Option<Runner>,
+    running: HashMap<usize, tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Debug)]
+struct Runner {
+    handle: tokio::runtime::Handle,
+    stop: watch::Receiver<bool>,
+    spread: u32,
+}
+
+/// The check keywords of `add server` (HAProxy's, a subset).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct DynamicCheckOptions {
+    /// `check`.
+    pub(crate) check: bool,
+    /// `port N`, wrapped to 16 bits as HAProxy does; 0 means the service
+    /// port.
+    pub(crate) port: Option<u16>,
+    /// `inter N`.
+    pub(crate) inter: Option<Duration>,
+    /// `rise N`, `fall N`.
+    pub(crate) rise: Option<u32>,
+    pub(crate) fall: Option<u32>,
+}
+
+/// HAProxy's largest timer, in milliseconds.
+const MAX_TIMER_MS: u128 = 2_147_483_647;
+
+/// A time value of the runtime API: digits and an optional unit (`us`,
+/// `ms`, `s`, `m`, `h`, `d`; `ms` by default); what follows a unit is
+/// ignored, as HAProxy's parser does. The error is the first unexpected
+/// character.
+fn cli_time(v: &str) -> Result<Duration, Option<char>> {
+    let end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(end);
+    if digits.is_empty() {
+        return Err(v.chars().next());
+    }
+    let n: u128 = digits.parse().map_err(|_| None)?;
+    let micros_per = match unit.as_bytes() {
+        [] => 1_000,
+        [b'u', b's', ..] => 1,
+        [b'm', b's', ..] => 1_000,
+        [b's', ..] => 1_000_000,
+        [b'm', ..] => 60_000_000,
+        [b'h', ..] => 3_600_000_000,
+        [b'd', ..] => 86_400_000_000,
+        _ => return Err(unit.chars().next()),
+    };
+    let micros = n.checked_mul(micros_per).ok_or(None)?;
+    if micros / 1_000 > MAX_TIMER_MS {
+        return Err(None);
+    }
+    Ok(Duration::from_micros(
+        u64::try_from(micros).map_err(|_| None)?,
+    ))
+}
+
+/// HAProxy's `atol`: an optional sign and the digits that follow, 0 when
+/// there are none.
+fn atol(v: &str) -> i64 {
+    let (neg, rest) = match v.as_bytes().first() {
+        Some(b'-') => (true, v.get(1..).unwrap_or_default()),
+        Some(b'+') => (false, v.get(1..).unwrap_or_default()),
+        _ => (false, v),
+    };
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let n = rest
+        .get(..end)
+        .and_then(|d| d.parse::<i64>().ok())
+        .unwrap_or(0);
+    if neg { -n } else { n }
+}
+
+impl DynamicCheckOptions {
+    /// Whether `kw` is one of the check keywords of `add server`.
+    pub(crate) fn knows(kw: &str) -> bool {
+        matches!(
+            kw,
+            "check" | "no-check" | "inter" | "rise" | "fall" | "port"
+        )
+    }
+
+    /// Reads keyword `kw` (one [`knows`](Self::knows)) of server `server`
+    /// with its `value`; returns how many words it took, or HAProxy's
+    /// answer to the error.
+    pub(crate) fn read(
+        &mut self,
+        server: &str,
+        kw: &str,
+        value: Option<&String>,
+    ) -> Result<usize, String> {
+        match kw {
+            "check" => {
+                self.check = true;
+                return Ok(1);
+            }
+            "no-check" => {
+                self.check = false;
+                return Ok(1);
+            }
+            "inter" => {
+                let v =
+                    value.ok_or_else(|| "'inter' expects a delay as argument..\n".to_string())?;
+                let d = cli_time(v).map_err(|c| match c {
+                    // HAProxy 2.6 names the wrong keyword in this message.
+                    Some(c) => format!(
+                        "unexpected character '{c}' in 'agent-inter' argument of server {server}..\n"
+                    ),
+                    None => format!(
+                        "timer overflow in argument <{v}> to <inter> of server {server}, maximum value is 2147483647 ms (~24.8 days)..\n"
+                    ),
+                })?;
+                if d.is_zero() {
+                    return Err(format!(
+                        "invalid value 0 for argument 'inter' of server {server}..\n"
+                    ));
+                }
+                self.inter = Some(d);
+            }
+            "rise" | "fall" => {
+                let v = value.ok_or_else(|| format!("'{kw}' expects an integer argument..\n"))?;
+                let n = u32::try_from(atol(v))
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("'{kw}' has to be > 0..\n"))?;
+                if kw == "rise" {
+                    self.rise = Some(n);
+                } else {
+                    self.fall = Some(n);
+                }
+            }
+            "port" => {
+                let v = value
+                    .ok_or_else(|| "'port' expects a port number as argument..\n".to_string())?;
+                // HAProxy keeps the low 16 bits of the number.
+                self.port = Some((atol(v) & 0xffff) as u16);
+            }
+            _ => return Err(format!("unknown keyword '{kw}'.\n")),
+        }
+        Ok(2)
+    }
+}
+
+impl BackendChecks {
+    /// The settings of backend `p`, whose check kind is `kind`.
+    pub(crate) fn new(kind: Arc<CheckKind>, p: &Proxy) -> BackendChecks {
+        BackendChecks {
+            kind,
+            timeout_connect: p.timeout(TimeoutKind::Connect),
+            timeout_check: p.timeout(TimeoutKind::Check),
+            tasks: Mutex::new(Tasks::default()),
+        }
+    }
+
+    /// The check settings of server `server` added to backend `backend` at
+    /// `ip`:`port` with options `o`: `None` without `check`, HAProxy's
+    /// answer when no port is known to check.
+    pub(crate) fn conf(
+        &self,
+        backend: &str,
+        server: &str,
+        ip: IpAddr,
+        port: ServerPort,
+        o: &DynamicCheckOptions,
+    ) -> Result<Option<CheckConf>, String> {
+        if !o.check {
+            return Ok(None);
+        }
+        let connect_port = match &*self.kind {
+            CheckKind::TcpScript(steps) => steps.iter().find_map(|s| match s {
+                TcpStep::Connect(p, _) => *p,
+                _ => None,
+            }),
+            _ => None,
+        };
+        let port = match (o.port.filter(|p| *p != 0), port, connect_port) {
+            (Some(p), _, _) => p,
+            (None, ServerPort::Fixed(p), _) => p,
+            // The script's connect rule gives the port.
+            (None, _, Some(_)) => 0,
+            _ => {
+                return Err(format!(
+                    "config: backend '{backend}': server '{server}' has neither service port nor check port nor tcp_check rule 'connect' with port information.\n"
+                ));
+            }
+        };
+        let inter = o.inter.unwrap_or(DEFAULT_INTER);
+        Ok(Some(CheckConf {
+            kind: Arc::clone(&self.kind),
+            addr: SocketAddr::new(ip, port),
+            inter,
+            fastinter: inter,
+            downinter: inter,
+            rise: o.rise.unwrap_or(DEFAULT_RISE),
+            fall: o.fall.unwrap_or(DEFAULT_FALL),
+            timeout_connect: self.timeout_connect,
+            timeout_check: self.timeout_check,
+        }))
+    }
+
+    /// Starts the check task of server `index` of `be`, added at run time,
+    /// if the engine serves (else [`spawn_all`] starts it with the others).
+    pub(crate) fn start(be: &Arc<Backend>, index: usize) {
+        let mut tasks = lock(&be.checks.tasks);
+        let Some(r) = &tasks.runner else {
+            return;
+        };
+        if tasks.running.get(&index).is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        let seed = u64::try_from(index).unwrap_or(0);
+        let task = r.handle.spawn(run_server(
+            Arc::clone(be),
+            index,
+            Duration::ZERO,
+            r.spread,
+            seed,
+            r.stop.clone(),
+        ));
+        tasks.running.insert(index, task);
+    }
+
+    /// Ends the check task of server `index` (`del server`).
+    pub(crate) fn stop(&self, index: usize) {
+        if let Some(t) = lock(&self.tasks).running.remove(&index) {
+            t.abort();
+        }
+    }
+
+    /// Whether a check task runs for server `index`.
+    #[cfg(test)]
+    pub(crate) fn running(&self, index: usize) -> bool {
+        lock(&self.tasks)
+            .running
+            .get(&index)
+            .is_some_and(|t| !t.is_finished())
+    }
+}
+
 /// Starts a check task for every checked server and a warm-up task for every
 /// backend with `slowstart` servers. Tasks end when `stop` turns true.
 pub(crate) fn spawn_all(rt: &Arc<Runtime>, stop: &watch::Receiver<bool>) {
@@ -847,17 +1111,30 @@ pub(crate) fn spawn_all(rt: &Arc<Runtime>, stop: &watch::Receiver<bool>) {
         .max()
         .unwrap_or(Duration::ZERO);
     let n = u32::try_from(checked.len()).unwrap_or(u32::MAX).max(1);
+    let handle = tokio::runtime::Handle::current();
+    for be in &rt.backends {
+        let mut tasks = lock(&be.checks.tasks);
+        tasks.runner = Some(Runner {
+            handle: handle.clone(),
+            stop: stop.clone(),
+            spread: rt.spread_checks,
+        });
+    }
     for (pos, (be, i)) in checked.into_iter().enumerate() {
         let first = mininter * u32::try_from(pos).unwrap_or(0) / n;
         let seed = u64::try_from(pos).unwrap_or(0);
-        tokio::spawn(run_server(
-            be,
+        let mut tasks = lock(&be.checks.tasks);
+        let task = tokio::spawn(run_server(
+            Arc::clone(&be),
             i,
             first,
             rt.spread_checks,
             seed,
             stop.clone(),
         ));
+        if let Some(old) = tasks.running.insert(i, task) {
+            old.abort();
+        }
     }
     for be in &rt.backends {
         if let Some(ramp) = be.servers.iter().filter_map(|s| s.slowstart).min() {
@@ -888,7 +1165,7 @@ async fn run_server(
         () = tokio::time::sleep(first) => {}
     }
     loop {
-        let Some(s) = be.servers.get(index) else {
+        let Some(s) = be.servers.get(index).filter(|s| !s.rt.is_deleted()) else {
             return;
         };
         if s.rt.checks_active() {

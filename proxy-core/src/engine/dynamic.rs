@@ -5,10 +5,12 @@
 //! (not `static-rr` nor map-based hashing). It starts in maintenance, as in
 //! HAProxy, and takes traffic once `set server B/S state ready` (or
 //! `enable server`) says so. Options: `weight`, `maxconn`, `maxqueue`,
-//! `backup` and `disabled`; `cookie` is refused as HAProxy refuses it, and
-//! health checks, TLS and the PROXY protocol are refused as not supported
-//! for added servers. A server can be deleted once in maintenance with no
-//! stream on it or waiting for it.
+//! `backup`, `disabled`, and health checks with `check`, `inter`, `rise`,
+//! `fall` and `port` (see [`super::check`]: they start disabled, `enable
+//! health` turns them on); `cookie` is refused as HAProxy refuses it, and
+//! TLS, the PROXY protocol and the other check options are refused as not
+//! supported for added servers. A server can be deleted once in
+//! maintenance with no stream on it or waiting for it; its check task ends.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use proxy_balance::{ServerId, ServerSpec, ServerState};
 use proxy_config::ServerPort;
 
+use super::check::{BackendChecks, DynamicCheckOptions};
 use super::model::{Counters, Runtime, Server, lock};
 use super::servers::{AdminState, ServerRt};
 use super::slots::Slots;
@@ -26,19 +29,14 @@ const EXPECTS: &str = "'server' expects <name> and <addr>[:<port>] as arguments.
 
 /// Server keywords HAProxy knows that added servers here do not support.
 const UNSUPPORTED: &[&str] = &[
-    "check",
     "ssl",
     "send-proxy",
     "send-proxy-v2",
     "agent-check",
     "track",
     "slowstart",
-    "inter",
     "fastinter",
     "downinter",
-    "rise",
-    "fall",
-    "port",
     "addr",
     "verify",
     "sni",
@@ -105,6 +103,7 @@ struct Options {
     maxconn: u32,
     maxqueue: u32,
     backup: bool,
+    check: DynamicCheckOptions,
 }
 
 fn number(kw: &str, v: Option<&String>) -> Result<Option<u32>, String> {
@@ -143,6 +142,10 @@ fn options(name: &str, args: &[String]) -> Result<Options, String> {
             // Added servers start in maintenance whatever is said.
             "disabled" | "enabled" => takes_value = false,
             "cookie" => return Err("'cookie' option is not accepted for dynamic server\n".into()),
+            k if DynamicCheckOptions::knows(k) => {
+                i += o.check.read(name, k, value)?;
+                continue;
+            }
             k if UNSUPPORTED.contains(&k) => {
                 return Err(format!(
                     "'{k}' is not supported by haproxyd for servers added at run time.\n"
@@ -172,6 +175,10 @@ pub(crate) fn add_server(rt: &Arc<Runtime>, backend: &str, name: &str, args: &[S
     };
     let o = match options(name, args.get(1..).unwrap_or_default()) {
         Ok(o) => o,
+        Err(msg) => return msg,
+    };
+    let check = match be.checks.conf(backend, name, ip, port, &o.check) {
+        Ok(c) => c,
         Err(msg) => return msg,
     };
     let weight = o.weight.unwrap_or(1);
@@ -207,13 +214,18 @@ pub(crate) fn add_server(rt: &Arc<Runtime>, backend: &str, name: &str, args: &[S
         initial_weight: weight,
         maxqueue: o.maxqueue,
         slowstart: None,
-        check: None,
-        rt: ServerRt::new(true, weight, None),
+        rt: ServerRt::new_dynamic(weight, check.as_ref()),
+        check,
         cookie: None,
     };
-    if be.servers.push(server).is_err() {
+    let checked = server.check.is_some();
+    let Ok(index) = be.servers.push(server) else {
         let _ = bal.remove_server(id);
         return "Too many servers in this backend.\n".into();
+    };
+    drop(bal);
+    if checked {
+        BackendChecks::start(be, index);
     }
     "New server registered.\n".into()
 }
@@ -223,7 +235,7 @@ pub(crate) fn del_server(rt: &Arc<Runtime>, backend: &str, name: &str) -> String
     let Some(be) = rt.backends.iter().find(|b| b.name == backend) else {
         return "No such backend.".into();
     };
-    let Some((_, s)) = be.servers.live().find(|(_, s)| s.name == name) else {
+    let Some((index, s)) = be.servers.live().find(|(_, s)| s.name == name) else {
         return "No such server.".into();
     };
     let mut bal = lock(&be.balancer);
@@ -237,12 +249,55 @@ pub(crate) fn del_server(rt: &Arc<Runtime>, backend: &str, name: &str) -> String
     s.rt.mark_deleted();
     lock(&s.idle).clear();
     drop(bal);
+    be.checks.stop(index);
     "Server deleted.".into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn runtime(text: &str) -> Arc<Runtime> {
+        let config = proxy_config::parse_str("t.cfg", text, &|_| None)
+            .unwrap()
+            .config;
+        Arc::new(Runtime::build(&config).unwrap())
+    }
+
+    /// A checked server added at run time gets a check task once the
+    /// engine serves, and `del server` ends it.
+    #[tokio::test]
+    async fn checked_servers_get_a_task_that_del_server_ends() {
+        let rt = runtime("backend b\n    balance roundrobin\n    server s1 127.0.0.1:1\n");
+        let be = Arc::clone(&rt.backends[0]);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let add = |name: &str, args: &str| {
+            let words: Vec<String> = args.split_whitespace().map(String::from).collect();
+            add_server(&rt, "b", name, &words)
+        };
+        assert_eq!(
+            add("early", "127.0.0.1:1 check"),
+            "New server registered.\n"
+        );
+        // Not serving yet: the task starts with the others.
+        assert!(!be.checks.running(1));
+        super::super::check::spawn_all(&rt, &stopped);
+        assert!(be.checks.running(1));
+        assert_eq!(
+            add("plain", "127.0.0.1:1 inter 1s"),
+            "New server registered.\n"
+        );
+        assert!(!be.checks.running(2), "no check, no task");
+        assert_eq!(
+            add("late", "127.0.0.1:1 check inter 100"),
+            "New server registered.\n"
+        );
+        assert!(be.checks.running(3));
+        assert_eq!(del_server(&rt, "b", "late"), "Server deleted.");
+        assert!(!be.checks.running(3), "del server ends the task");
+        assert!(be.checks.running(1));
+        let _ = stop.send(true);
+    }
 
     #[test]
     fn addresses_and_ports() {
@@ -290,6 +345,17 @@ mod tests {
             options("s", &words("cookie abc")).unwrap_err(),
             "'cookie' option is not accepted for dynamic server\n"
         );
-        assert!(options("s", &words("check")).is_err());
+        let o = options("s", &words("check inter 2s rise 1 fall 4 port 70000")).unwrap();
+        assert_eq!(
+            o.check,
+            DynamicCheckOptions {
+                check: true,
+                port: Some(4464),
+                inter: Some(std::time::Duration::from_secs(2)),
+                rise: Some(1),
+                fall: Some(4),
+            }
+        );
+        assert!(options("s", &words("fastinter 1s")).is_err());
     }
 }

@@ -366,6 +366,8 @@ pub(crate) struct Backend {
     pub(crate) logger: Logger,
     /// Whether state changes are also printed on stderr (foreground).
     pub(crate) console: Arc<AtomicBool>,
+    /// Check settings for servers added at run time, and the check tasks.
+    pub(crate) checks: super::check::BackendChecks,
 }
 
 impl Backend {
@@ -774,6 +776,7 @@ fn build_backend(
         _ => None,
     };
     Ok(Backend {
+        checks: super::check::BackendChecks::new(Arc::clone(&check_kind), p),
         name: p.name.value.clone(),
         mode,
         servers: super::server_list::ServerList::new(servers),

@@ -174,6 +174,22 @@ impl ServerRt {
         }
     }
 
+    /// The state of a server added at run time: in maintenance, and, as in
+    /// HAProxy, with its checks (if configured) disabled until `enable
+    /// health` and its health counter at 0.
+    pub(crate) fn new_dynamic(weight: u32, check: Option<&CheckConf>) -> ServerRt {
+        let rt = ServerRt::new(true, weight, check);
+        {
+            let mut i = lock(&rt.inner);
+            i.check_enabled = false;
+            i.health = 0;
+            // Not up until it leaves maintenance, so that `enable health`
+            // leaves the counter at 0 as HAProxy's does.
+            i.up = false;
+        }
+        rt
+    }
+
     /// The administrative state.
     pub(crate) fn admin(&self) -> AdminState {
         lock(&self.inner).admin
@@ -340,7 +356,7 @@ fn check_reason(st: &CheckStatus) -> String {
 /// Records a check result: moves HAProxy's health counter and, when it
 /// crosses `rise` or reaches 0, marks the server up or down and logs it.
 pub(crate) fn record_check(be: &Arc<Backend>, index: usize, st: CheckStatus) {
-    let Some(s) = be.servers.get(index) else {
+    let Some(s) = be.servers.get(index).filter(|s| !s.rt.is_deleted()) else {
         return;
     };
     let Some(conf) = &s.check else {
