@@ -154,7 +154,11 @@ impl Workers {
                         let _ = stopped.wait_for(|s| *s).await;
                     }));
                     let _ = done_tx.send(result.map_err(|err| format!("{err}")));
-                    runtime.shutdown_background();
+                    // The runtime keeps running until the process ends: a
+                    // server connection opened here may sit in a shared
+                    // idle pool and serve another thread, whose readiness
+                    // this runtime's reactor still reports.
+                    runtime.block_on(std::future::pending::<()>());
                 })
                 .map_err(|err| {
                     format!("[haproxyd.main()] Cannot start the worker threads : {err}.")
