@@ -242,6 +242,7 @@ struct Ports {
     resredirect: u16,
     dead: u16,
     redispatch: u16,
+    statslf: u16,
     /// A port nothing listens on.
     closed: u16,
     syslog: u16,
@@ -317,7 +318,10 @@ fn config(p: &Ports) -> String {
          listen dead\n    bind 127.0.0.1:{dead}\n    retries 0\n    \
          server s1 127.0.0.1:{closed}\n\
          listen redispatch\n    bind 127.0.0.1:{redispatch}\n    retries 1\n    \
-         option redispatch\n    server s1 127.0.0.1:{closed}\n    server s2 127.0.0.1:{b1}\n",
+         option redispatch\n    server s1 127.0.0.1:{closed}\n    server s2 127.0.0.1:{b1}\n\
+         listen statslf\n    bind 127.0.0.1:{statslf}\n    stats enable\n    stats uri /st\n    \
+         log-format \"%b/%s %ST %U %tsc\"\n",
+        statslf = p.statslf,
         dead = p.dead,
         redispatch = p.redispatch,
         closed = p.closed,
@@ -476,6 +480,12 @@ fn cases() -> Vec<Case> {
             |p| p.stats,
             "POST /haproxy?stats HTTP/1.1\r\nHost: h\r\n\
              Authorization: Basic YWRtaW46YWRtaW4=\r\nContent-Length: 3\r\n\
+             Connection: close\r\n\r\nx=y",
+        ),
+        (
+            "stats page, a form's bytes",
+            |p| p.statslf,
+            "POST /st HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\
              Connection: close\r\n\r\nx=y",
         ),
         (
@@ -677,6 +687,7 @@ fn ports(syslog: &Syslog, b1: u16, b2: u16) -> Ports {
         resredirect: free_port(),
         dead: free_port(),
         redispatch: free_port(),
+        statslf: free_port(),
         closed: free_port(),
         syslog: syslog.port(),
         b1,

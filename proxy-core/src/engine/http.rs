@@ -1449,6 +1449,8 @@ impl Http {
         if let Some(page) = super::stats_view::page_for(&self.session.ctx.rt, &fe, Some(&be), &req)
         {
             let body = self.read_small_body(&info0).await;
+            // Read apart from the buffer: counted here (%U).
+            txn.bytes_in += body.as_ref().map_or(0, |b| b.len() as u64);
             let (status, bytes) = super::stats_view::serve_page(
                 &self.session.ctx.rt,
                 &page,
