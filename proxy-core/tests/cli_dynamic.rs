@@ -162,8 +162,8 @@ fn haproxy(command: &str) -> &'static str {
 }
 
 /// The fields of `show servers state` rows HAProxy's and ours share
-/// exactly: id, name, operational and admin state, weights, health counter
-/// and check state, by server name; for the servers added at run time only
+/// exactly: id, name, operational and admin state, weights, last check
+/// status and result, health counter and check state, by server name; for the servers added at run time only
 /// (HAProxy counts a configured server without checks as healthy at
 /// `rise`, haproxyd at 0).
 fn state_rows(answer: &str) -> Vec<String> {
@@ -173,7 +173,7 @@ fn state_rows(answer: &str) -> Vec<String> {
         .filter(|l| l.split(' ').nth(3) != Some("web1"))
         .map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
-            [2, 3, 5, 6, 7, 8, 12, 13]
+            [2, 3, 5, 6, 7, 8, 10, 11, 12, 13]
                 .iter()
                 .map(|&i| f[i])
                 .collect::<Vec<_>>()
@@ -227,7 +227,9 @@ fn add_server_with_check_follows_haproxy() {
         return;
     }
     let target = Named::start("c1");
-    let p = Proxy::start(&config_with_backends("backend hc\n"));
+    let p = Proxy::start(&config_with_backends(
+        "backend hc\n    balance roundrobin\n    option httpchk GET /health\n",
+    ));
     let admin = p.path("admin.sock");
     let ask = |c: &str| socat(&admin, &format!("{c}\n"));
     for c in [
@@ -294,6 +296,27 @@ fn add_server_with_check_follows_haproxy() {
     );
     assert_eq!(ask("del server dyn/c1"), haproxy("del server dyn/c1"));
     assert_eq!(rows(), state_rows(haproxy("c1 deleted")));
+
+    // HTTP checks: one server passes, one answers 503.
+    let (ok, bad) = (Named::start("ok"), Named::start("bad"));
+    bad.healthy.store(false, Ordering::SeqCst);
+    for (name, target, captured) in [("ok", &ok, "18593"), ("bad", &bad, "18594")] {
+        let add = format!("add server hc/{name} 127.0.0.1:{{}} check inter 100 rise 2 fall 2");
+        assert_eq!(
+            ask(&add.replace("{}", &target.addr.port().to_string())),
+            haproxy(&add.replace("{}", captured))
+        );
+        for c in [
+            format!("enable health hc/{name}"),
+            format!("enable server hc/{name}"),
+        ] {
+            assert_eq!(ask(&c), haproxy(&c), "{c}");
+        }
+    }
+    let want = state_rows(haproxy("hc checked"));
+    wait_for(&p, "show servers state hc\n", "hc checked", |a| {
+        state_rows(a) == want
+    });
 }
 
 /// The column `name` of server `server`'s row in `show stat`.

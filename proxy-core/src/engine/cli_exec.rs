@@ -20,6 +20,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::sync::watch;
 
 use super::Engine;
+use super::check::CheckCode;
 use super::error::EngineError;
 use super::model::Runtime;
 use super::servers::AdminState as ServerAdmin;
@@ -282,7 +283,23 @@ fn admin(r: Result<(), AdminError>) -> String {
     }
 }
 
-/// `show servers state` rows.
+/// HAProxy 2.6's number for a check status in `show servers state` (its
+/// `HCHK_STATUS_*` order); 1, "initialising", before the first check.
+fn check_status_number(code: CheckCode) -> u8 {
+    match code {
+        CheckCode::SockErr => 5,
+        CheckCode::L4Ok => 6,
+        CheckCode::L4Timeout => 7,
+        CheckCode::L4Con => 8,
+        CheckCode::L7Timeout => 12,
+        CheckCode::L7Response => 13,
+        CheckCode::L7Ok => 15,
+        CheckCode::L7Status => 17,
+    }
+}
+
+/// `show servers state` rows; the check columns give the last check's
+/// status and result (2 failed, 3 passed; 1 and 0 before any check).
 fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
     let mut out = String::from(
         "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n",
@@ -311,15 +328,20 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
             _ => 0,
         };
         let addr = sref.addr();
-        // check status 1 "none", result 0 "neutral"; 6 when checks run
-        // (enabled, configured), as HAProxy's CHK_ST_* bits.
+        let (chk_status, chk_result) = st.last_check.as_ref().map_or((1, 0), |c| {
+            (
+                check_status_number(c.code),
+                if c.code.passed() { 3 } else { 2 },
+            )
+        });
+        // 6 when checks run (enabled, configured), as HAProxy's CHK_ST_* bits.
         let chk_state = if st.check_configured {
             if st.check_enabled { 6 } else { 2 }
         } else {
             0
         };
         out.push_str(&format!(
-            "{iid} {} {} {} {} {op} {adm} {} {} {} 1 0 {} {chk_state} 0 0 0 - {} - 0 0 - - 0\n",
+            "{iid} {} {} {} {} {op} {adm} {} {} {} {chk_status} {chk_result} {} {chk_state} 0 0 0 - {} - 0 0 - - 0\n",
             sref.backend(),
             sref.id(),
             sref.name(),

@@ -23,17 +23,30 @@ backend dyn
 backend st
     balance static-rr
     server s1 127.0.0.1:18591
+backend hc
+    balance roundrobin
+    option httpchk GET /health
 CFG
 haproxy -db -f "$work/h.cfg" >/dev/null 2>&1 & hap=$!
-# The checked servers' port: accepts and closes, so TCP checks pass.
+# The checked servers: 18592 accepts and closes (TCP checks pass), 18593
+# answers HTTP 200 and 18594 HTTP 503.
 python3 -c '
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 18592))
-s.listen(50)
-while True:
-    s.accept()[0].close()
+import socket, threading
+def serve(port, answer):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(50)
+    while True:
+        c = s.accept()[0]
+        if answer:
+            c.recv(4096)
+            c.sendall(answer)
+        c.close()
+for port, answer in ((18593, b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+                     (18594, b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")):
+    threading.Thread(target=serve, args=(port, answer), daemon=True).start()
+serve(18592, None)
 ' & srv=$!
 sleep 1
 cli() { printf '%s\n' "$1" | socat "$work/admin.sock" -; }
@@ -73,3 +86,11 @@ rows "c1 enabled and checked"
 ask "disable server dyn/c1"
 ask "del server dyn/c1"
 rows "c1 deleted"
+# HTTP checks of added servers: one passes, one fails.
+for s in "ok 127.0.0.1:18593" "bad 127.0.0.1:18594"; do
+  ask "add server hc/${s% *} ${s#* } check inter 100 rise 2 fall 2"
+  ask "enable health hc/${s% *}"
+  ask "enable server hc/${s% *}"
+done
+sleep 1
+{ printf '== hc checked\n'; cli "show servers state hc" | awk 'NR > 2 && NF { $10 = "T"; print }'; } >> "$out"
