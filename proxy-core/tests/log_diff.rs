@@ -243,6 +243,8 @@ struct Ports {
     dead: u16,
     redispatch: u16,
     statslf: u16,
+    caps: u16,
+    clf: u16,
     /// A port nothing listens on.
     closed: u16,
     syslog: u16,
@@ -320,8 +322,15 @@ fn config(p: &Ports) -> String {
          listen redispatch\n    bind 127.0.0.1:{redispatch}\n    retries 1\n    \
          option redispatch\n    server s1 127.0.0.1:{closed}\n    server s2 127.0.0.1:{b1}\n\
          listen statslf\n    bind 127.0.0.1:{statslf}\n    stats enable\n    stats uri /st\n    \
-         log-format \"%b/%s %ST %U %tsc\"\n",
+         log-format \"%b/%s %ST %U %tsc\"\n\
+         frontend caps\n    bind 127.0.0.1:{caps}\n    capture request header Host len 5\n    \
+         capture response header Content-Type len 8\n    capture response header X-None len 4\n    \
+         default_backend static_servers\n\
+         frontend clf\n    bind 127.0.0.1:{clf}\n    option httplog clf\n    \
+         default_backend static_servers\n",
         statslf = p.statslf,
+        caps = p.caps,
+        clf = p.clf,
         dead = p.dead,
         redispatch = p.redispatch,
         closed = p.closed,
@@ -459,6 +468,16 @@ fn cases() -> Vec<Case> {
             "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
         ),
         (
+            "response captures",
+            |p| p.caps,
+            "GET /x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "httplog clf",
+            |p| p.clf,
+            "GET /x?y HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        ),
+        (
             "prometheus exporter",
             |p| p.rules,
             "GET /metrics HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
@@ -528,7 +547,21 @@ fn mask(line: &str) -> String {
             "${1} ${2} ${3} BYTES ",
         ),
     ];
-    let mut s = line.trim_end().to_string();
+    // `option httplog clf`: its date and milliseconds, then its five
+    // timers, separated by spaces, each masked but -1.
+    let clf = Regex::new(
+        r#"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\](.*"" "" )\d+ \d{3}( "[^"]*" "[^"]*" "[^"]*")((?: -?\d+){5}) "#,
+    )
+    .expect("regex");
+    let mut s = clf
+        .replace_all(line.trim_end(), |c: &regex::Captures<'_>| {
+            let timers: Vec<&str> = c[3]
+                .split_whitespace()
+                .map(|t| if t == "-1" { t } else { "T" })
+                .collect();
+            format!("[DATE]{}PORT MS{} {} ", &c[1], &c[2], timers.join(" "))
+        })
+        .into_owned();
     for (re, to) in rules {
         s = Regex::new(re)
             .expect("regex")
@@ -612,16 +645,24 @@ fn held_case(port: u16, name: &'static str, syslog: &Syslog) -> Vec<(String, Str
     vec![beside, held]
 }
 
-/// One step of the comparison: a request, requests on one connection
-/// (with the number of lines they give), or a request beside a held one.
+/// One step of the comparison: a request, one the client gives up on
+/// (closing its side before the head is complete), requests on one
+/// connection (with the number of lines they give), or a request beside a
+/// held one.
 enum Step {
     Case(Case),
+    Aborted(Case),
     Pipelined(Case, usize),
     Held(&'static str, fn(&Ports) -> u16),
 }
 
 fn steps() -> Vec<Step> {
     let mut steps: Vec<Step> = cases().into_iter().map(Step::Case).collect();
+    steps.push(Step::Aborted((
+        "client closes mid-head",
+        |p| p.lf,
+        "GET /x HTTP/1.1\r\nHost: h\r\n",
+    )));
     steps.push(Step::Pipelined(
         (
             "two requests on one connection",
@@ -648,6 +689,17 @@ fn run_step(step: &Step, side: &Side) -> Vec<(String, String)> {
     match step {
         Step::Case((name, port, request)) => {
             send(port(&side.ports), request);
+            vec![line_of(&side.syslog, name)]
+        }
+        Step::Aborted((name, port, request)) => {
+            let addr: SocketAddr = ([127, 0, 0, 1], port(&side.ports)).into();
+            let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            s.write_all(request.as_bytes()).expect("send");
+            s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink);
             vec![line_of(&side.syslog, name)]
         }
         Step::Pipelined((name, port, request), n) => {
@@ -688,6 +740,8 @@ fn ports(syslog: &Syslog, b1: u16, b2: u16) -> Ports {
         dead: free_port(),
         redispatch: free_port(),
         statslf: free_port(),
+        caps: free_port(),
+        clf: free_port(),
         closed: free_port(),
         syslog: syslog.port(),
         b1,
@@ -794,12 +848,23 @@ fn masking_keeps_what_matters() {
     let b = "<150>Nov 28 10:09:15 haproxy[99]: 127.0.0.1:3 [28/Nov/2026:10:09:15.001] \
              web static_servers/web1 5/0/0/0/+9 200 +76 - - ---- 1/1/1/0/0 0/0 {h||} \"GET / HTTP/1.1\"";
     assert_eq!(mask(a), mask(b));
-    // Bytes are masked, but not the `+` of logasap nor the status.
-    assert_ne!(mask(a), mask(&b.replace("+76", "77")));
+    // Neither bytes, the `+` of logasap, the status, the flags nor the
+    // counters are masked.
+    assert_ne!(mask(a), mask(&b.replace("+76", "+77")));
+    assert_ne!(mask(a), mask(&b.replace("+76", "76")));
     assert_ne!(mask(a), mask(&b.replace("200", "503")));
     assert_ne!(mask(a), mask(&b.replace("----", "SC--")));
+    assert_ne!(mask(a), mask(&b.replace("1/1/1/0/0", "1/1/0/1/0")));
     let d = "x 0/-1/-1/-1/0 y";
     assert_eq!(unreached(d), vec![3]);
+    // The CLF line: date, client port, milliseconds and timers but -1.
+    let c = "127.0.0.1 - - [28/Nov/2026:13:45:14 +0000] \"GET / HTTP/1.1\" 200 73 \"\" \"\" \
+             42186 146 \"clf\" \"b\" \"s\" 0 0 1 0 1 ---- 1 1 0 0 0 0 0 \"\" \"\"";
+    let e = "127.0.0.1 - - [28/Nov/2026:13:45:15 +0000] \"GET / HTTP/1.1\" 200 73 \"\" \"\" \
+             48142 201 \"clf\" \"b\" \"s\" 3 0 0 0 2 ---- 1 1 0 0 0 0 0 \"\" \"\"";
+    assert_eq!(mask(c), mask(e));
+    assert_ne!(mask(c), mask(&e.replace(" 3 0 0 0 2 ", " 3 0 -1 0 2 ")));
+    assert_ne!(mask(c), mask(&e.replace(" 73 ", " 74 ")));
 }
 
 /// Syslog headers with `log-send-hostname` and `log-tag` (global, per
