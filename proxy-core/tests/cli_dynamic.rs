@@ -161,21 +161,26 @@ fn haproxy(command: &str) -> &'static str {
     &rest[..rest.find("\n== ").map_or(rest.len(), |e| e + 1)]
 }
 
-/// The fields of `show servers state` rows HAProxy's and ours share
-/// exactly: id, name, operational and admin state, weights, last check
-/// status and result, health counter and check state, by server name; for the servers added at run time only
-/// (HAProxy counts a configured server without checks as healthy at
-/// `rise`, haproxyd at 0).
-fn state_rows(answer: &str) -> Vec<String> {
+/// `show servers state` rows of the servers added at run time, by name,
+/// without the backend id and the time since the last change, with the
+/// ports in `ports` (ours, HAProxy's) written as HAProxy's capture has them.
+/// The configured server `web1` is left out: HAProxy counts a server
+/// without checks as healthy at `rise`, haproxyd at 0.
+fn state_rows(answer: &str, ports: &[(u16, &str)]) -> Vec<String> {
     let mut rows: Vec<String> = answer
         .lines()
         .filter(|l| !l.starts_with('#') && l.split(' ').count() > 14)
         .filter(|l| l.split(' ').nth(3) != Some("web1"))
         .map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            [2, 3, 5, 6, 7, 8, 10, 11, 12, 13]
-                .iter()
-                .map(|&i| f[i])
+            l.split(' ')
+                .enumerate()
+                .filter(|(i, _)| *i != 0 && *i != 9)
+                .map(|(_, f)| {
+                    ports
+                        .iter()
+                        .find(|(ours, _)| ours.to_string() == f)
+                        .map_or(f, |(_, theirs)| theirs)
+                })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
@@ -269,22 +274,23 @@ fn add_server_with_check_follows_haproxy() {
         assert_eq!(ask(&ours), haproxy(theirs), "{ours}");
     }
     assert_eq!(ask("enable health dyn/n1"), haproxy("enable health dyn/n1"));
-    let rows = || state_rows(&ask("show servers state dyn"));
-    assert_eq!(rows(), state_rows(haproxy("after add")));
+    let mapped = [(port, "18592")];
+    let rows = || state_rows(&ask("show servers state dyn"), &mapped);
+    assert_eq!(rows(), state_rows(haproxy("after add"), &[]));
     assert_eq!(ask("enable server dyn/c2"), haproxy("enable server dyn/c2"));
     assert_eq!(
         rows(),
-        state_rows(haproxy("c2 enabled without enable health"))
+        state_rows(haproxy("c2 enabled without enable health"), &[])
     );
     assert_eq!(ask("enable health dyn/c1"), haproxy("enable health dyn/c1"));
     assert_eq!(
         rows(),
-        state_rows(haproxy("c1 health enabled in maintenance"))
+        state_rows(haproxy("c1 health enabled in maintenance"), &[])
     );
     assert_eq!(ask("enable server dyn/c1"), haproxy("enable server dyn/c1"));
-    let want = state_rows(haproxy("c1 enabled and checked"));
+    let want = state_rows(haproxy("c1 enabled and checked"), &[]);
     wait_for(&p, "show servers state dyn\n", "c1 checked", |a| {
-        state_rows(a) == want
+        state_rows(a, &mapped) == want
     });
     assert!(
         target.hits.load(Ordering::SeqCst) == 0,
@@ -295,7 +301,7 @@ fn add_server_with_check_follows_haproxy() {
         haproxy("disable server dyn/c1")
     );
     assert_eq!(ask("del server dyn/c1"), haproxy("del server dyn/c1"));
-    assert_eq!(rows(), state_rows(haproxy("c1 deleted")));
+    assert_eq!(rows(), state_rows(haproxy("c1 deleted"), &[]));
 
     // HTTP checks: one server passes, one answers 503.
     let (ok, bad) = (Named::start("ok"), Named::start("bad"));
@@ -313,9 +319,10 @@ fn add_server_with_check_follows_haproxy() {
             assert_eq!(ask(&c), haproxy(&c), "{c}");
         }
     }
-    let want = state_rows(haproxy("hc checked"));
+    let want = state_rows(haproxy("hc checked"), &[]);
+    let mapped = [(ok.addr.port(), "18593"), (bad.addr.port(), "18594")];
     wait_for(&p, "show servers state hc\n", "hc checked", |a| {
-        state_rows(a) == want
+        state_rows(a, &mapped) == want
     });
 }
 

@@ -334,6 +334,8 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
                 if c.code.passed() { 3 } else { 2 },
             )
         });
+        // HAProxy's `port` keyword sets the agent's port too.
+        let port = st.check_port;
         // 6 when checks run (enabled, configured), as HAProxy's CHK_ST_* bits.
         let chk_state = if st.check_configured {
             if st.check_enabled { 6 } else { 2 }
@@ -341,7 +343,7 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
             0
         };
         out.push_str(&format!(
-            "{iid} {} {} {} {} {op} {adm} {} {} {} {chk_status} {chk_result} {} {chk_state} 0 0 0 - {} - 0 0 - - 0\n",
+            "{iid} {} {} {} {} {op} {adm} {} {} {} {chk_status} {chk_result} {} {chk_state} 0 0 0 - {} - 0 {port} - - {port}\n",
             sref.backend(),
             sref.id(),
             sref.name(),

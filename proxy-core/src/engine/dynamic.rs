@@ -214,7 +214,8 @@ pub(crate) fn add_server(rt: &Arc<Runtime>, backend: &str, name: &str, args: &[S
         initial_weight: weight,
         maxqueue: o.maxqueue,
         slowstart: None,
-        rt: ServerRt::new_dynamic(weight, check.as_ref()),
+        rt: ServerRt::new_dynamic(weight, check.as_ref())
+            .with_check_port(o.check.port.unwrap_or(0)),
         check,
         cookie: None,
     };

@@ -110,6 +110,8 @@ pub struct ServerStatus {
     pub queued: u32,
     /// `maxconn` in force (configured or set at run time), 0 for none.
     pub maxconn: u32,
+    /// The `port` keyword (the port checks use), 0 without it.
+    pub check_port: u16,
     /// Checks that failed since start.
     pub failed_checks: u64,
     /// Transitions from up to down since start.
@@ -144,6 +146,9 @@ pub(crate) struct ServerRt {
     pub(crate) recheck: Notify,
     /// Set by `del server`: the server is out of the balancer and listings.
     deleted: AtomicBool,
+    /// The `port` keyword's value (0 without it), listed by `show servers
+    /// state` whether or not the server is checked, as HAProxy does.
+    check_port: u16,
 }
 
 impl ServerRt {
@@ -171,7 +176,14 @@ impl ServerRt {
             evicted: Notify::new(),
             recheck: Notify::new(),
             deleted: AtomicBool::new(false),
+            check_port: 0,
         }
+    }
+
+    /// Records the server's `port` keyword.
+    pub(crate) fn with_check_port(mut self, port: u16) -> ServerRt {
+        self.check_port = port;
+        self
     }
 
     /// The state of a server added at run time: in maintenance, and, as in
@@ -802,6 +814,7 @@ impl ServerRef {
                 total_sessions: 0,
                 queued: 0,
                 maxconn: 0,
+                check_port: 0,
                 failed_checks: 0,
                 down_transitions: 0,
             };
@@ -831,6 +844,7 @@ impl ServerRef {
             total_sessions: s.counters.total.load(Ordering::Relaxed),
             queued: s.queued.load(Ordering::Relaxed),
             maxconn: s.slots.maxconn(),
+            check_port: s.rt.check_port,
             failed_checks: i.failed_checks,
             down_transitions: i.down_transitions,
         }
