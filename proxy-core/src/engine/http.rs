@@ -36,7 +36,7 @@ use crate::h1::{
 use crate::log::httplog::{StreamLog, Timers};
 
 /// Read size for both directions.
-const READ_CHUNK: usize = 16 * 1024;
+const READ_CHUNK: usize = super::buffers::SIZE;
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -483,7 +483,7 @@ async fn read_some<R: AsyncRead + Unpin>(
     buf: &mut BytesMut,
     timeout: Option<Duration>,
 ) -> Result<usize, Option<std::io::Error>> {
-    buf.reserve(READ_CHUNK);
+    super::buffers::reserve(buf);
     let fut = r.read_buf(buf);
     within(timeout, fut).await
 }
@@ -1116,11 +1116,12 @@ async fn serve_stream(session: Session, client: ClientStream) {
     // not, the buffer goes back and the connection waits without one (idle
     // connections cost no buffer), until the first request's deadline, past
     // which the reading below answers 408.
-    let mut cbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut cbuf = BytesMut::new();
+    super::buffers::reserve(&mut cbuf);
     if let Err(e) = client.try_read_buf(&mut cbuf)
         && e.kind() == std::io::ErrorKind::WouldBlock
     {
-        cbuf = BytesMut::new();
+        super::buffers::recycle(&mut cbuf);
         let first_deadline = fe
             .timeout_http_request
             .or(fe.timeout_client)
@@ -1166,6 +1167,7 @@ async fn serve_stream(session: Session, client: ClientStream) {
     if let Some(s) = h.server.take() {
         s.release();
     }
+    super::buffers::recycle(&mut h.cbuf);
     let _ = h.cwr.shutdown().await;
 }
 
@@ -1206,7 +1208,7 @@ impl Http {
         let deadline = idle.and_then(|t| Instant::now().checked_add(t));
         let stop = self.session.ctx.clone();
         loop {
-            self.cbuf = BytesMut::new();
+            super::buffers::recycle(&mut self.cbuf);
             let crd = &self.crd;
             let wait = async {
                 match deadline {
@@ -1226,7 +1228,7 @@ impl Http {
             // One attempt: readiness can be stale (the request before was
             // read in full), and then the read finds nothing and the wait
             // starts again without the buffer.
-            self.cbuf.reserve(READ_CHUNK);
+            super::buffers::reserve(&mut self.cbuf);
             let mut read = std::pin::pin!(self.crd.read_buf(&mut self.cbuf));
             match std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await {
                 std::task::Poll::Ready(Ok(n)) => return n > 0,
@@ -1678,6 +1680,9 @@ impl Http {
         let clean = matches!(req_end, Some(ReqEnd::Done)) && matches!(res_end, Some(ResEnd::Done));
         let (server_reusable, client_keep) =
             out.map_or((false, false), |o| (o.server_reusable, o.client_keep));
+        // An empty server buffer goes back whether the connection stays
+        // (it waits for the next request without one) or closes.
+        super::buffers::recycle(&mut conn.buf);
         if clean && server_reusable && mode == ConnMode::KeepAlive && conn.buf.is_empty() {
             self.server = Some(conn);
         }

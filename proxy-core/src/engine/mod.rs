@@ -75,6 +75,7 @@
 //! mutex.
 
 mod auth;
+mod buffers;
 mod check;
 mod cli_exec;
 mod connect;
