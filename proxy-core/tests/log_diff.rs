@@ -245,6 +245,7 @@ struct Ports {
     statslf: u16,
     caps: u16,
     clf: u16,
+    slow: u16,
     /// A port nothing listens on.
     closed: u16,
     syslog: u16,
@@ -327,7 +328,10 @@ fn config(p: &Ports) -> String {
          capture response header Content-Type len 8\n    capture response header X-None len 4\n    \
          default_backend static_servers\n\
          frontend clf\n    bind 127.0.0.1:{clf}\n    option httplog clf\n    \
-         default_backend static_servers\n",
+         default_backend static_servers\n\
+         listen slow\n    bind 127.0.0.1:{slow}\n    timeout http-request 300ms\n    \
+         timeout server 300ms\n    server s1 127.0.0.1:{b1}\n",
+        slow = p.slow,
         statslf = p.statslf,
         caps = p.caps,
         clf = p.clf,
@@ -652,6 +656,7 @@ fn held_case(port: u16, name: &'static str, syslog: &Syslog) -> Vec<(String, Str
 enum Step {
     Case(Case),
     Aborted(Case),
+    Stalled(Case),
     Pipelined(Case, usize),
     Held(&'static str, fn(&Ports) -> u16),
 }
@@ -662,6 +667,16 @@ fn steps() -> Vec<Step> {
         "client closes mid-head",
         |p| p.lf,
         "GET /x HTTP/1.1\r\nHost: h\r\n",
+    )));
+    steps.push(Step::Stalled((
+        "client stalls mid-head",
+        |p| p.slow,
+        "GET /x HTTP/1.1\r\nHost: h\r\n",
+    )));
+    steps.push(Step::Case((
+        "server too slow",
+        |p| p.slow,
+        "GET /hold HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
     )));
     steps.push(Step::Pipelined(
         (
@@ -689,6 +704,16 @@ fn run_step(step: &Step, side: &Side) -> Vec<(String, String)> {
     match step {
         Step::Case((name, port, request)) => {
             send(port(&side.ports), request);
+            vec![line_of(&side.syslog, name)]
+        }
+        Step::Stalled((name, port, request)) => {
+            let addr: SocketAddr = ([127, 0, 0, 1], port(&side.ports)).into();
+            let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            s.write_all(request.as_bytes()).expect("send");
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink);
             vec![line_of(&side.syslog, name)]
         }
         Step::Aborted((name, port, request)) => {
@@ -742,6 +767,7 @@ fn ports(syslog: &Syslog, b1: u16, b2: u16) -> Ports {
         statslf: free_port(),
         caps: free_port(),
         clf: free_port(),
+        slow: free_port(),
         closed: free_port(),
         syslog: syslog.port(),
         b1,
