@@ -1206,7 +1206,7 @@ impl Http {
             .or(self.fe.timeout_http_request)
             .or(self.fe.timeout_client);
         let deadline = idle.and_then(|t| Instant::now().checked_add(t));
-        let stop = self.session.ctx.clone();
+        let stop = &self.session.ctx;
         loop {
             super::buffers::recycle(&mut self.cbuf);
             let crd = &self.crd;
