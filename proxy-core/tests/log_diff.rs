@@ -778,12 +778,22 @@ fn ports(syslog: &Syslog, b1: u16, b2: u16) -> Ports {
 /// Runs `f` beside the real haproxy serving `text`, once it listens on
 /// `probe`; `None` when haproxy cannot be started.
 fn with_haproxy<T>(name: &str, text: &str, probe: u16, f: impl FnOnce() -> T) -> Option<T> {
+    /// Stops the haproxy this test started, by its handle, even when the
+    /// test panics, and removes its files.
+    struct Running(Child, PathBuf);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+            let _ = std::fs::remove_dir_all(&self.1);
+        }
+    }
     let dir = std::env::temp_dir().join(format!("log-diff-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let cfg = dir.join("haproxy.cfg");
     std::fs::write(&cfg, text).expect("write config");
     let err = dir.join("haproxy.stderr");
-    let mut child = Command::new("haproxy")
+    let child = Command::new("haproxy")
         .arg("-db")
         .arg("-f")
         .arg(&cfg)
@@ -792,12 +802,9 @@ fn with_haproxy<T>(name: &str, text: &str, probe: u16, f: impl FnOnce() -> T) ->
         .stderr(std::fs::File::create(&err).expect("stderr file"))
         .spawn()
         .ok()?;
-    wait_listening(probe, &mut child, &err);
-    let out = f();
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    Some(out)
+    let mut running = Running(child, dir);
+    wait_listening(probe, &mut running.0, &err);
+    Some(f())
 }
 
 /// Runs `f` beside the engine serving `text`.
