@@ -161,20 +161,22 @@ fn haproxy(command: &str) -> &'static str {
     &rest[..rest.find("\n== ").map_or(rest.len(), |e| e + 1)]
 }
 
-/// `show servers state` rows of the servers added at run time, by name,
-/// without the backend id and the time since the last change, with the
-/// ports in `ports` (ours, HAProxy's) written as HAProxy's capture has them.
-/// The configured server `web1` is left out: HAProxy counts a server
-/// without checks as healthy at `rise`, haproxyd at 0.
+/// `show servers state` rows by name, without the backend id and the time
+/// since the last change, with the ports in `ports` (ours, HAProxy's)
+/// written as HAProxy's capture has them. The configured server `web1` is
+/// left out, as HAProxy counts a server without checks as healthy at
+/// `rise` (haproxyd at 0); so is the admin state of `d`, which in HAProxy
+/// also carries a "configured" bit for `disabled`.
 fn state_rows(answer: &str, ports: &[(u16, &str)]) -> Vec<String> {
     let mut rows: Vec<String> = answer
         .lines()
         .filter(|l| !l.starts_with('#') && l.split(' ').count() > 14)
         .filter(|l| l.split(' ').nth(3) != Some("web1"))
         .map(|l| {
+            let disabled = l.split(' ').nth(3) == Some("d");
             l.split(' ')
                 .enumerate()
-                .filter(|(i, _)| *i != 0 && *i != 9)
+                .filter(|(i, _)| *i != 0 && *i != 9 && !(disabled && *i == 6))
                 .map(|(_, f)| {
                     ports
                         .iter()
@@ -232,9 +234,16 @@ fn add_server_with_check_follows_haproxy() {
         return;
     }
     let target = Named::start("c1");
-    let p = Proxy::start(&config_with_backends(
-        "backend hc\n    balance roundrobin\n    option httpchk GET /health\n",
-    ));
+    let p = Proxy::start(&config_with_backends(&format!(
+        "backend hc
+    balance roundrobin
+    option httpchk GET /health
+backend chk
+    server c {0} check inter 100
+    server d {0} check inter 100 disabled
+",
+        target.addr
+    )));
     let admin = p.path("admin.sock");
     let ask = |c: &str| socat(&admin, &format!("{c}\n"));
     for c in [
@@ -283,9 +292,13 @@ fn add_server_with_check_follows_haproxy() {
         state_rows(haproxy("c2 enabled without enable health"), &[])
     );
     assert_eq!(ask("enable health dyn/c1"), haproxy("enable health dyn/c1"));
-    assert_eq!(
-        rows(),
-        state_rows(haproxy("c1 health enabled in maintenance"), &[])
+    // Checks enabled on an added server run even in maintenance.
+    let want = state_rows(haproxy("c1 health enabled in maintenance"), &[]);
+    wait_for(
+        &p,
+        "show servers state dyn\n",
+        "c1 checked in maintenance",
+        |a| state_rows(a, &mapped) == want,
     );
     assert_eq!(ask("enable server dyn/c1"), haproxy("enable server dyn/c1"));
     let want = state_rows(haproxy("c1 enabled and checked"), &[]);
@@ -320,10 +333,29 @@ fn add_server_with_check_follows_haproxy() {
         }
     }
     let want = state_rows(haproxy("hc checked"), &[]);
-    let mapped = [(ok.addr.port(), "18593"), (bad.addr.port(), "18594")];
+    let hc_ports = [(ok.addr.port(), "18593"), (bad.addr.port(), "18594")];
     wait_for(&p, "show servers state hc\n", "hc checked", |a| {
-        state_rows(a, &mapped) == want
+        state_rows(a, &hc_ports) == want
     });
+
+    // A configured checked server through maintenance: its checks pause
+    // (and its counter drops to 0), then resume when it leaves.
+    let chk = |step: &str| {
+        let want = state_rows(haproxy(step), &[]);
+        wait_for(&p, "show servers state chk\n", step, |a| {
+            state_rows(a, &mapped) == want
+        });
+    };
+    chk("chk start");
+    for c in [
+        "disable server chk/c",
+        "disable health chk/c",
+        "enable health chk/c",
+        "enable server chk/c",
+    ] {
+        assert_eq!(ask(c), haproxy(c), "{c}");
+        chk(&format!("chk after {c}"));
+    }
 }
 
 /// The column `name` of server `server`'s row in `show stat`.

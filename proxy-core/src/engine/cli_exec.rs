@@ -336,9 +336,9 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
         });
         // HAProxy's `port` keyword sets the agent's port too.
         let port = st.check_port;
-        // 6 when checks run (enabled, configured), as HAProxy's CHK_ST_* bits.
+        // HAProxy's CHK_ST_* bits: 2 configured, 4 enabled, 8 paused.
         let chk_state = if st.check_configured {
-            if st.check_enabled { 6 } else { 2 }
+            2 | if st.check_enabled { 4 } else { 0 } | if st.check_paused { 8 } else { 0 }
         } else {
             0
         };

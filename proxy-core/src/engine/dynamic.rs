@@ -11,6 +11,11 @@
 //! TLS, the PROXY protocol and the other check options are refused as not
 //! supported for added servers. A server can be deleted once in
 //! maintenance with no stream on it or waiting for it; its check task ends.
+//!
+//! The address must be an IP address. HAProxy 2.6 also registers a host
+//! name, but never resolves it without `resolvers` (the server is listed
+//! with no address and every connection to it fails), so a name is refused
+//! here rather than accepted into a server that cannot work.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -94,6 +94,8 @@ pub struct ServerStatus {
     pub check_configured: bool,
     /// Whether health checks run (configured and not disabled at run time).
     pub check_enabled: bool,
+    /// Whether enabled checks wait for the server to leave maintenance.
+    pub check_paused: bool,
     /// HAProxy's health counter: 0 to `rise + fall - 1`, up from `rise`.
     pub check_health: u32,
     /// `rise` and `fall`.
@@ -125,6 +127,11 @@ struct Inner {
     up: bool,
     health: u32,
     check_enabled: bool,
+    /// HAProxy's CHK_ST_PAUSED: checks enabled when the server went into
+    /// maintenance wait until it leaves. A server added at run time starts
+    /// in maintenance with its checks disabled, so `enable health` runs
+    /// them at once, in maintenance, as HAProxy 2.6 does.
+    check_paused: bool,
     last_check: Option<CheckStatus>,
     uweight: u32,
     last_change: Instant,
@@ -164,8 +171,10 @@ impl ServerRt {
                     AdminState::Ready
                 },
                 up: true,
-                health: check.map_or(0, |c| c.rise),
+                // HAProxy zeroes the counter of a server in maintenance.
+                health: check.filter(|_| !disabled).map_or(0, |c| c.rise),
                 check_enabled: check.is_some(),
+                check_paused: disabled && check.is_some(),
                 last_check: None,
                 uweight: weight,
                 last_change: Instant::now(),
@@ -194,6 +203,7 @@ impl ServerRt {
         {
             let mut i = lock(&rt.inner);
             i.check_enabled = false;
+            i.check_paused = false;
             i.health = 0;
             // Not up until it leaves maintenance, so that `enable health`
             // leaves the counter at 0 as HAProxy's does.
@@ -217,10 +227,11 @@ impl ServerRt {
         self.deleted.store(true, Ordering::Release);
     }
 
-    /// Whether checks should run now (enabled and not in maintenance).
+    /// Whether checks should run now (enabled and not paused by
+    /// maintenance).
     pub(crate) fn checks_active(&self) -> bool {
         let i = lock(&self.inner);
-        i.check_enabled && i.admin != AdminState::Maint
+        i.check_enabled && !i.check_paused
     }
 
     /// Whether the server is down for checks, to pick `downinter`, and the
@@ -384,7 +395,7 @@ pub(crate) fn record_check(be: &Arc<Backend>, index: usize, st: CheckStatus) {
         let mut bal = lock(&be.balancer);
         let before = counts(be, &bal);
         let mut i = lock(&s.rt.inner);
-        if !i.check_enabled || i.admin == AdminState::Maint {
+        if !i.check_enabled || i.check_paused {
             return;
         }
         let passed = st.code.passed();
@@ -402,6 +413,11 @@ pub(crate) fn record_check(be: &Arc<Backend>, index: usize, st: CheckStatus) {
             if i.health < rise {
                 i.health = 0;
             }
+        }
+        if i.admin == AdminState::Maint {
+            // Checked in maintenance (an added server): the counter moves,
+            // the state waits for the server to leave maintenance.
+            return;
         }
         if !i.up && i.health >= rise {
             i.up = true;
@@ -491,7 +507,13 @@ fn set_admin(be: &Arc<Backend>, index: usize, admin: AdminState) {
         }
         i.admin = admin;
         i.last_change = now;
+        if admin == AdminState::Maint && i.check_enabled {
+            // HAProxy pauses the checks and zeroes the counter.
+            i.check_paused = true;
+            i.health = 0;
+        }
         if old == AdminState::Maint {
+            i.check_paused = false;
             // Leaving maintenance: up at once, but one failed check takes
             // it down again; checks resume now.
             if let Some(c) = &s.check {
@@ -775,7 +797,10 @@ impl ServerRef {
                 i.up = true;
                 i.last_change = now;
             }
-            i.health = if i.up { conf.rise } else { 0 };
+            // In maintenance the counter stays as it is (0 once paused).
+            if i.admin != AdminState::Maint {
+                i.health = if i.up { conf.rise } else { 0 };
+            }
             sync_balancer(&mut bal, s, &i, now);
         }
         if enabled {
@@ -806,6 +831,7 @@ impl ServerRef {
                 effective_weight: 0,
                 check_configured: false,
                 check_enabled: false,
+                check_paused: false,
                 check_health: 0,
                 check_rise_fall: (0, 0),
                 last_check: None,
@@ -836,6 +862,7 @@ impl ServerRef {
             },
             check_configured: s.check.is_some(),
             check_enabled: i.check_enabled,
+            check_paused: i.check_paused,
             check_health: i.health,
             check_rise_fall: s.check.as_ref().map_or((0, 0), |c| (c.rise, c.fall)),
             last_check: i.last_check.clone(),
@@ -861,6 +888,7 @@ mod tests {
             up: true,
             health: 2,
             check_enabled: true,
+            check_paused: false,
             last_check: None,
             uweight,
             last_change: Instant::now(),

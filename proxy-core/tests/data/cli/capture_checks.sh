@@ -26,6 +26,9 @@ backend st
 backend hc
     balance roundrobin
     option httpchk GET /health
+backend chk
+    server c 127.0.0.1:18592 check inter 100
+    server d 127.0.0.1:18592 check inter 100 disabled
 CFG
 haproxy -db -f "$work/h.cfg" >/dev/null 2>&1 & hap=$!
 # The checked servers: 18592 accepts and closes (TCP checks pass), 18593
@@ -79,6 +82,8 @@ rows "after add"
 ask "enable server dyn/c2"
 rows "c2 enabled without enable health"
 ask "enable health dyn/c1"
+# Checks enabled on an added server run even in maintenance.
+sleep 1
 rows "c1 health enabled in maintenance"
 ask "enable server dyn/c1"
 sleep 1
@@ -86,6 +91,9 @@ rows "c1 enabled and checked"
 ask "disable server dyn/c1"
 ask "del server dyn/c1"
 rows "c1 deleted"
+# A host name is registered but never resolved (no resolvers): no address.
+ask "add server dyn/named localhost:18592"
+rows "named added"
 # HTTP checks of added servers: one passes, one fails.
 for s in "ok 127.0.0.1:18593" "bad 127.0.0.1:18594"; do
   ask "add server hc/${s% *} ${s#* } check inter 100 rise 2 fall 2"
@@ -94,3 +102,11 @@ for s in "ok 127.0.0.1:18593" "bad 127.0.0.1:18594"; do
 done
 sleep 1
 { printf '== hc checked\n'; cli "show servers state hc" | awk 'NR > 2 && NF { $10 = "T"; print }'; } >> "$out"
+# A configured checked server through maintenance: checks pause, resume.
+crows() { { printf '== %s\n' "$1"; cli "show servers state chk" | awk 'NR > 2 && NF { $10 = "T"; print }'; } >> "$out"; }
+crows "chk start"
+for c in "disable server chk/c" "disable health chk/c" "enable health chk/c" "enable server chk/c"; do
+  ask "$c"
+  sleep 0.5
+  crows "chk after $c"
+done
