@@ -38,7 +38,8 @@ pub enum AdminState {
     /// (`set server B/S state drain`).
     Drain,
     /// Out of service (`set server B/S state maint`, or `disabled` in the
-    /// configuration); health checks pause.
+    /// configuration); health checks enabled at that point pause until
+    /// it leaves.
     Maint,
 }
 
