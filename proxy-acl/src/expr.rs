@@ -105,6 +105,12 @@ impl AclExpr {
         let method = match method {
             // `-m str` on `method` still means the method matcher's string compare.
             Some(m) => m,
+            None if fetch.needs_match_method() => {
+                return Err(AclError::Pattern(format!(
+                    "matching method must be specified first (using '-m') when using a sample fetch of this type ('{}')",
+                    fetch.keyword()
+                )));
+            }
             None => fetch.default_match(),
         };
         if !fetch.out_type().allows(method) {

@@ -3,12 +3,19 @@
 //!
 //! A fetch may yield several samples (every `Host` value, every cookie named
 //! `id`); an ACL matches when any of them matches, as with HAProxy's ACLs.
+//!
+//! Response fetches (`status`, `res.hdr`, `shdr`, `scook`, `res.ver`...) read
+//! the response through [`RequestView`]'s response methods and yield nothing
+//! while there is none; [`Fetch::is_response_only`] tells a configuration
+//! checker which ones HAProxy calls incompatible with request rules.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::AclError;
 use crate::pattern::leading_int;
-use crate::view::{RequestView, cookies, first_header, header_values, url_params};
+use crate::view::{
+    RequestView, Side, cookies, first_header, full_values, header_values, url_params,
+};
 
 /// A pattern matching method (`-m ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,6 +122,9 @@ pub(crate) enum Source {
     HdrCnt,
     HdrVal,
     HdrIp,
+    /// Whole header values, commas included (`req.fhdr`, `res.fhdr`).
+    Fhdr,
+    FhdrCnt,
     Src,
     Dst,
     SrcPort,
@@ -125,6 +135,9 @@ pub(crate) enum Source {
     CookCnt,
     CookVal,
     ReqVer,
+    Status,
+    ResVer,
+    Var,
     SslFc,
     HttpAuth,
     HttpAuthGroup,
@@ -144,6 +157,8 @@ enum ArgSpec {
     NameDelim,
     /// `(userlist)`, required.
     Userlist,
+    /// `(scope.name[,default])`, required.
+    Var,
 }
 
 struct Keyword {
@@ -153,6 +168,8 @@ struct Keyword {
     default: MatchMethod,
     /// HAProxy lists it among ACL keywords (changes the error wording).
     acl_kw: bool,
+    /// The message whose headers (or cookies) it reads.
+    side: Side,
 }
 
 const fn kw(name: &'static str, source: Source, default: MatchMethod, acl_kw: bool) -> Keyword {
@@ -161,6 +178,15 @@ const fn kw(name: &'static str, source: Source, default: MatchMethod, acl_kw: bo
         source,
         default,
         acl_kw,
+        side: Side::Req,
+    }
+}
+
+/// A keyword reading the response's headers or cookies.
+const fn res(name: &'static str, source: Source, default: MatchMethod, acl_kw: bool) -> Keyword {
+    Keyword {
+        side: Side::Res,
+        ..kw(name, source, default, acl_kw)
     }
 }
 
@@ -237,6 +263,43 @@ static KEYWORDS: &[Keyword] = &[
     kw("req.cook_cnt", S::CookCnt, M::Int, false),
     kw("cook_val", S::CookVal, M::Int, false),
     kw("req.cook_val", S::CookVal, M::Int, false),
+    kw("req.fhdr", S::Fhdr, M::Str, false),
+    kw("req.fhdr_cnt", S::FhdrCnt, M::Int, false),
+    res("res.hdr", S::Hdr, M::Str, false),
+    res("shdr", S::Hdr, M::Str, true),
+    res("shdr_beg", S::Hdr, M::Beg, true),
+    res("shdr_dir", S::Hdr, M::Dir, true),
+    res("shdr_dom", S::Hdr, M::Dom, true),
+    res("shdr_end", S::Hdr, M::End, true),
+    res("shdr_len", S::Hdr, M::Len, true),
+    res("shdr_reg", S::Hdr, M::Reg, true),
+    res("shdr_sub", S::Hdr, M::Sub, true),
+    res("res.hdr_cnt", S::HdrCnt, M::Int, false),
+    res("shdr_cnt", S::HdrCnt, M::Int, false),
+    res("res.hdr_val", S::HdrVal, M::Int, false),
+    res("shdr_val", S::HdrVal, M::Int, false),
+    res("res.hdr_ip", S::HdrIp, M::Ip, false),
+    res("shdr_ip", S::HdrIp, M::Ip, false),
+    res("res.fhdr", S::Fhdr, M::Str, false),
+    res("res.fhdr_cnt", S::FhdrCnt, M::Int, false),
+    res("res.cook", S::Cook, M::Str, false),
+    res("scook", S::Cook, M::Str, true),
+    res("scook_beg", S::Cook, M::Beg, true),
+    res("scook_dir", S::Cook, M::Dir, true),
+    res("scook_dom", S::Cook, M::Dom, true),
+    res("scook_end", S::Cook, M::End, true),
+    res("scook_len", S::Cook, M::Len, true),
+    res("scook_reg", S::Cook, M::Reg, true),
+    res("scook_sub", S::Cook, M::Sub, true),
+    res("res.cook_cnt", S::CookCnt, M::Int, false),
+    res("scook_cnt", S::CookCnt, M::Int, false),
+    res("res.cook_val", S::CookVal, M::Int, false),
+    res("scook_val", S::CookVal, M::Int, false),
+    kw("status", S::Status, M::Int, false),
+    kw("res.ver", S::ResVer, M::Str, false),
+    kw("resp_ver", S::ResVer, M::Str, true),
+    // HAProxy gives `var` no default match method: `-m` is required.
+    kw("var", S::Var, M::Str, false),
     kw("req.ver", S::ReqVer, M::Str, false),
     kw("req_ver", S::ReqVer, M::Str, true),
     kw("ssl_fc", S::SslFc, M::Bool, false),
@@ -254,8 +317,9 @@ pub fn criteria() -> impl Iterator<Item = &'static str> {
 impl Source {
     fn args(self) -> ArgSpec {
         match self {
-            S::Hdr | S::HdrVal | S::HdrIp => ArgSpec::NameOcc,
-            S::HdrCnt | S::Cook | S::CookCnt | S::CookVal => ArgSpec::Name,
+            S::Hdr | S::HdrVal | S::HdrIp | S::Fhdr => ArgSpec::NameOcc,
+            S::HdrCnt | S::FhdrCnt | S::Cook | S::CookCnt | S::CookVal => ArgSpec::Name,
+            S::Var => ArgSpec::Var,
             S::UrlParam | S::UrlParamVal => ArgSpec::NameDelim,
             S::HttpAuth | S::HttpAuthGroup => ArgSpec::Userlist,
             _ => ArgSpec::None,
@@ -272,6 +336,9 @@ impl Source {
             | S::UrlParam
             | S::Cook
             | S::ReqVer
+            | S::Fhdr
+            | S::ResVer
+            | S::Var
             | S::HttpAuthGroup => OutType::Str,
             S::Method => OutType::Meth,
             S::HdrCnt
@@ -280,7 +347,9 @@ impl Source {
             | S::DstPort
             | S::UrlParamVal
             | S::CookCnt
-            | S::CookVal => OutType::Int,
+            | S::CookVal
+            | S::FhdrCnt
+            | S::Status => OutType::Int,
             S::HdrIp | S::Src | S::Dst => OutType::Ip,
             S::SslFc | S::HttpAuth | S::AlwaysTrue | S::AlwaysFalse => OutType::Bool,
         }
@@ -293,8 +362,12 @@ pub struct Fetch {
     pub(crate) keyword: &'static str,
     pub(crate) source: Source,
     pub(crate) default: MatchMethod,
-    /// Header, cookie or parameter name; empty means "any".
+    /// The message whose headers or cookies it reads.
+    pub(crate) side: Side,
+    /// Header, cookie, parameter or variable name; empty means "any".
     pub(crate) name: String,
+    /// `var(NAME,DEFAULT)`: the value used when the variable is unset.
+    pub(crate) default_value: Option<String>,
     /// Header occurrence: 0 = all, n > 0 = n-th, n < 0 = n-th from the last.
     pub(crate) occ: i64,
     /// URL parameter delimiter.
@@ -323,9 +396,11 @@ impl Fetch {
             keyword: k.name,
             source: k.source,
             default: k.default,
+            side: k.side,
             name: String::new(),
             occ: 0,
             delim: '&',
+            default_value: None,
         };
         let missing_userlist = || {
             Err(AclError::Pattern(format!(
@@ -335,6 +410,9 @@ impl Fetch {
         let Some(rest) = rest else {
             if k.source.args() == ArgSpec::Userlist {
                 return missing_userlist();
+            }
+            if k.source.args() == ArgSpec::Var {
+                check_var_name("", criterion)?;
             }
             return Ok(fetch);
         };
@@ -351,7 +429,7 @@ impl Fetch {
         let max_args = match k.source.args() {
             ArgSpec::None => 0,
             ArgSpec::Name | ArgSpec::Userlist => 1,
-            ArgSpec::NameOcc | ArgSpec::NameDelim => 2,
+            ArgSpec::NameOcc | ArgSpec::NameDelim | ArgSpec::Var => 2,
         };
         let mut start = 0;
         for (pos, arg) in inner.split(',').enumerate() {
@@ -378,6 +456,8 @@ impl Fetch {
                         ))
                     })?;
                 }
+                // A default value for an unset variable.
+                (1, ArgSpec::Var) => fetch.default_value = Some(arg.to_string()),
                 (1, _) => {
                     let mut chars = arg.chars();
                     match (chars.next(), chars.next()) {
@@ -395,6 +475,9 @@ impl Fetch {
         }
         if k.source.args() == ArgSpec::Userlist && fetch.name.is_empty() {
             return missing_userlist();
+        }
+        if k.source.args() == ArgSpec::Var {
+            check_var_name(&fetch.name, criterion)?;
         }
         Ok(fetch)
     }
@@ -415,6 +498,19 @@ impl Fetch {
         self.default
     }
 
+    /// Whether an ACL on this fetch needs an explicit `-m` (HAProxy gives
+    /// `var` no default match method).
+    pub fn needs_match_method(&self) -> bool {
+        self.source == S::Var
+    }
+
+    /// Whether the fetch reads the response (`status`, `res.hdr`, `shdr`,
+    /// `scook`, `res.ver`...): HAProxy warns that an ACL on it never
+    /// matches in request rules, `use_backend` and the like.
+    pub fn is_response_only(&self) -> bool {
+        self.side == Side::Res || matches!(self.source, S::Status | S::ResVer)
+    }
+
     pub(crate) fn out_type(&self) -> OutType {
         self.source.out_type()
     }
@@ -425,6 +521,11 @@ impl Fetch {
         view: &dyn RequestView,
         f: &mut dyn FnMut(Sample<'_>) -> bool,
     ) -> bool {
+        // Before the response exists, response fetches yield no sample at
+        // all, not even a count of zero.
+        if self.is_response_only() && view.status().is_none() {
+            return false;
+        }
         match self.source {
             S::Path => view.path().is_some_and(|p| f(Sample::Str(p))),
             S::Url => f(Sample::Str(view.url())),
@@ -439,9 +540,20 @@ impl Fetch {
             S::Method => f(Sample::Meth(view.method())),
             S::Hdr => self.headers(view, &mut |v| f(Sample::Str(v))),
             S::HdrCnt => {
-                let n = header_values(view, &self.name).count();
+                let n = header_values(view, self.side, &self.name).count();
                 f(Sample::Int(i64::try_from(n).unwrap_or(i64::MAX)))
             }
+            S::Fhdr => self.full_headers(view, &mut |v| f(Sample::Str(v))),
+            S::FhdrCnt => {
+                let n = full_values(view, self.side, &self.name).count();
+                f(Sample::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
+            S::Status => view.status().is_some_and(|s| f(Sample::Int(i64::from(s)))),
+            S::ResVer => view.res_version().is_some_and(|v| f(Sample::Str(v))),
+            S::Var => view
+                .var(&self.name)
+                .or(self.default_value.as_deref())
+                .is_some_and(|v| f(Sample::Str(v))),
             S::HdrVal => self.headers(view, &mut |v| {
                 leading_int(v).is_some_and(|n| f(Sample::Int(n)))
             }),
@@ -462,7 +574,7 @@ impl Fetch {
             }),
             S::Cook => self.cookies(view, &mut |v| f(Sample::Str(v))),
             S::CookCnt => {
-                let n = cookies(view)
+                let n = cookies(view, self.side)
                     .filter(|(n, _)| self.name.is_empty() || *n == self.name)
                     .count();
                 f(Sample::Int(i64::try_from(n).unwrap_or(i64::MAX)))
@@ -487,22 +599,17 @@ impl Fetch {
         if self.name.is_empty() {
             return false;
         }
-        let values = || header_values(view, &self.name);
-        match self.occ {
-            0 => values().any(f),
-            n if n > 0 => usize::try_from(n - 1)
-                .ok()
-                .and_then(|i| values().nth(i))
-                .is_some_and(f),
-            n => {
-                let back = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
-                let count = values().count();
-                count
-                    .checked_sub(back)
-                    .and_then(|i| values().nth(i))
-                    .is_some_and(f)
-            }
+        let values = || header_values(view, self.side, &self.name);
+        nth_or_any(self.occ, values, f)
+    }
+
+    /// Whole header values for `req.fhdr` and `res.fhdr`. Without a name
+    /// these yield nothing, as [`headers`](Self::headers).
+    fn full_headers(&self, view: &dyn RequestView, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        if self.name.is_empty() {
+            return false;
         }
+        nth_or_any(self.occ, || full_values(view, self.side, &self.name), f)
     }
 
     fn params(&self, view: &dyn RequestView, f: &mut dyn FnMut(&str) -> bool) -> bool {
@@ -515,10 +622,55 @@ impl Fetch {
     }
 
     fn cookies(&self, view: &dyn RequestView, f: &mut dyn FnMut(&str) -> bool) -> bool {
-        cookies(view)
+        cookies(view, self.side)
             .filter(|(n, _)| self.name.is_empty() || *n == self.name)
             .any(|(_, v)| f(v))
     }
+}
+
+/// Calls `f` on every value (`occ` 0), the `occ`-th (`occ` > 0) or the
+/// `-occ`-th from the last (`occ` < 0) of the values `values` yields.
+fn nth_or_any<'a, I: Iterator<Item = &'a str>>(
+    occ: i64,
+    values: impl Fn() -> I,
+    f: &mut dyn FnMut(&str) -> bool,
+) -> bool {
+    match occ {
+        0 => values().any(f),
+        n if n > 0 => usize::try_from(n - 1)
+            .ok()
+            .and_then(|i| values().nth(i))
+            .is_some_and(f),
+        n => {
+            let back = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
+            let count = values().count();
+            count
+                .checked_sub(back)
+                .and_then(|i| values().nth(i))
+                .is_some_and(f)
+        }
+    }
+}
+
+/// HAProxy's rule for variable names: a known scope, a dot, a name.
+fn check_var_name(name: &str, criterion: &str) -> Result<(), AclError> {
+    const SCOPES: &[&str] = &["proc", "sess", "txn", "req", "res", "check"];
+    let message = if name.is_empty() {
+        "Empty variable name cannot be accepted".to_string()
+    } else if name
+        .split_once('.')
+        .is_some_and(|(scope, rest)| SCOPES.contains(&scope) && !rest.is_empty())
+    {
+        return Ok(());
+    } else {
+        format!(
+            "invalid variable name '{name}'. A variable name must be start by its scope. \
+             The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
+        )
+    };
+    Err(AclError::Pattern(format!(
+        "invalid args in fetch method 'var' : {message} in ACL expression '{criterion}'"
+    )))
 }
 
 /// An address at the start of a header value: a dotted quad (possibly followed by

@@ -25,7 +25,7 @@ pub use condition::{AclRef, Condition, Polarity, Term};
 pub use expr::{AclExpr, Pattern};
 pub use fetch::{Fetch, MatchMethod, criteria};
 pub use pattern::{IntRange, IpNet};
-pub use view::{OwnedRequest, RequestView, path_of};
+pub use view::{OwnedRequest, OwnedResponse, RequestView, path_of};
 
 /// Why an ACL line or a condition was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,6 +1,7 @@
-//! The request as ACLs see it: the [`RequestView`] trait a caller implements over
-//! its own parsed request, plus the derived pieces HAProxy's fetches read (path,
-//! query, comma-split header values, cookies, URL parameters).
+//! The transaction as ACLs see it: the [`RequestView`] trait a caller implements
+//! over its own parsed request (and, in response rules, the response and the
+//! transaction's variables), plus the derived pieces HAProxy's fetches read
+//! (path, query, comma-split header values, cookies, URL parameters).
 //!
 //! Everything here borrows from the view; nothing allocates.
 
@@ -58,6 +59,34 @@ pub trait RequestView {
     fn query(&self) -> Option<&str> {
         self.url().split_once('?').map(|(_, q)| q)
     }
+
+    /// The response's status code. `None` while no response exists (request
+    /// rules, and by default): the response fetches then yield nothing, so
+    /// their ACLs never match, as HAProxy's do not in request rules.
+    fn status(&self) -> Option<u16> {
+        None
+    }
+
+    /// The response's HTTP version without its `HTTP/` prefix. `None` while
+    /// no response exists, and by default.
+    fn res_version(&self) -> Option<&str> {
+        None
+    }
+
+    /// The response header at position `index`, as
+    /// [`header_at`](Self::header_at) gives request headers. `None` while no
+    /// response exists, and by default.
+    fn res_header_at(&self, index: usize) -> Option<(&str, &str)> {
+        let _ = index;
+        None
+    }
+
+    /// The value of the variable `name`, scope included (`txn.foo`), as last
+    /// set by `set-var`. `None` when unset, and by default.
+    fn var(&self, name: &str) -> Option<&str> {
+        let _ = name;
+        None
+    }
 }
 
 /// An owned request holding exactly what [`RequestView`] reads: for tests, tools
@@ -78,6 +107,38 @@ pub struct OwnedRequest {
     pub dst: Option<SocketAddr>,
     /// Whether the request came over TLS.
     pub ssl: bool,
+    /// The response, once there is one.
+    pub response: Option<OwnedResponse>,
+    /// Variables, as `(scope.name, value)`.
+    pub vars: Vec<(String, String)>,
+}
+
+/// An owned response, as [`OwnedRequest::response`] holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedResponse {
+    /// Status code.
+    pub status: u16,
+    /// HTTP version without `HTTP/`.
+    pub version: String,
+    /// Headers in order, as `(name, value)`.
+    pub headers: Vec<(String, String)>,
+}
+
+impl OwnedResponse {
+    /// An HTTP/1.1 response with status `status` and no headers.
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            version: "1.1".to_string(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Appends a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
 }
 
 impl OwnedRequest {
@@ -94,6 +155,18 @@ impl OwnedRequest {
     /// Appends a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets the response.
+    pub fn with_response(mut self, response: OwnedResponse) -> Self {
+        self.response = Some(response);
+        self
+    }
+
+    /// Sets variable `name` (scope included) to `value`.
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.push((name.to_string(), value.to_string()));
         self
     }
 }
@@ -122,6 +195,26 @@ impl RequestView for OwnedRequest {
     fn ssl(&self) -> bool {
         self.ssl
     }
+    fn status(&self) -> Option<u16> {
+        self.response.as_ref().map(|r| r.status)
+    }
+    fn res_version(&self) -> Option<&str> {
+        self.response.as_ref().map(|r| r.version.as_str())
+    }
+    fn res_header_at(&self, index: usize) -> Option<(&str, &str)> {
+        self.response
+            .as_ref()?
+            .headers
+            .get(index)
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+    fn var(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// The path of a request target, as HAProxy's `path` fetch extracts it.
@@ -134,25 +227,52 @@ pub fn path_of(url: &str) -> Option<&str> {
     after_scheme.find('/').map(|i| &after_scheme[i..])
 }
 
-/// Iterates the comma-separated values of every header named `name`
-/// (ASCII case-insensitive), or of every header when `name` is empty, trimmed,
-/// in order. Commas inside double quotes do not split.
-pub(crate) fn header_values<'a>(
-    view: &'a dyn RequestView,
-    name: &'a str,
-) -> impl Iterator<Item = &'a str> + 'a {
-    (0..)
-        .map_while(move |i| view.header_at(i))
-        .filter(move |(n, _)| name.is_empty() || n.eq_ignore_ascii_case(name))
-        .flat_map(|(_, v)| CommaSplit { rest: Some(v) })
+/// Which message's headers a fetch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// The request (`hdr`, `req.hdr`, `cook`...).
+    Req,
+    /// The response (`res.hdr`, `shdr`, `scook`...).
+    Res,
 }
 
-/// The first full value of the header `name` (no comma splitting).
-pub(crate) fn first_header<'a>(view: &'a dyn RequestView, name: &str) -> Option<&'a str> {
-    (0..)
-        .map_while(|i| view.header_at(i))
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+/// Iterates `(name, value)` of every header of `side`, in order.
+pub(crate) fn headers<'a>(
+    view: &'a dyn RequestView,
+    side: Side,
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    (0..).map_while(move |i| match side {
+        Side::Req => view.header_at(i),
+        Side::Res => view.res_header_at(i),
+    })
+}
+
+/// Iterates the whole values of every header of `side` named `name` (ASCII
+/// case-insensitive), or of every header when `name` is empty, in order.
+pub(crate) fn full_values<'a>(
+    view: &'a dyn RequestView,
+    side: Side,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    headers(view, side)
+        .filter(move |(n, _)| name.is_empty() || n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
+}
+
+/// Iterates the comma-separated values of every header of `side` named
+/// `name` (ASCII case-insensitive), or of every header when `name` is empty,
+/// trimmed, in order. Commas inside double quotes do not split.
+pub(crate) fn header_values<'a>(
+    view: &'a dyn RequestView,
+    side: Side,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    full_values(view, side, name).flat_map(|v| CommaSplit { rest: Some(v) })
+}
+
+/// The first full value of the request header `name` (no comma splitting).
+pub(crate) fn first_header<'a>(view: &'a dyn RequestView, name: &'a str) -> Option<&'a str> {
+    full_values(view, Side::Req, name).next()
 }
 
 struct CommaSplit<'a> {
@@ -186,12 +306,22 @@ impl<'a> Iterator for CommaSplit<'a> {
     }
 }
 
-/// Iterates `(name, value)` of every cookie in every `Cookie` header.
-pub(crate) fn cookies(view: &dyn RequestView) -> impl Iterator<Item = (&str, &str)> {
-    (0..)
-        .map_while(move |i| view.header_at(i))
-        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-        .flat_map(|(_, v)| v.split(';'))
+/// Iterates `(name, value)` of every cookie: on the request, each of every
+/// `Cookie` header; on the response, the first of every `Set-Cookie` header
+/// (what follows its first `;` are attributes, not cookies).
+pub(crate) fn cookies(view: &dyn RequestView, side: Side) -> impl Iterator<Item = (&str, &str)> {
+    let header = match side {
+        Side::Req => "cookie",
+        Side::Res => "set-cookie",
+    };
+    full_values(view, side, header)
+        .flat_map(move |v| {
+            let mut parts = v.split(';');
+            let first = parts.next();
+            first
+                .into_iter()
+                .chain(parts.filter(move |_| side == Side::Req))
+        })
         .filter_map(|c| {
             let c = c.trim();
             if c.is_empty() {
@@ -233,6 +363,21 @@ mod tests {
         }
         .collect();
         assert_eq!(v, ["a", r#""b,c""#, r"d\", "", ""]);
+    }
+
+    #[test]
+    fn response_cookies_skip_attributes() {
+        let r = OwnedRequest::new("GET", "/")
+            .header("Cookie", "a=1; b=2")
+            .with_response(
+                OwnedResponse::new(200)
+                    .header("Set-Cookie", "sid=x; Path=/; HttpOnly")
+                    .header("set-cookie", "lang=fr"),
+            );
+        let req: Vec<_> = cookies(&r, Side::Req).collect();
+        assert_eq!(req, [("a", "1"), ("b", "2")]);
+        let res: Vec<_> = cookies(&r, Side::Res).collect();
+        assert_eq!(res, [("sid", "x"), ("lang", "fr")]);
     }
 
     #[test]

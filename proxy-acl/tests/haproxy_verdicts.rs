@@ -22,6 +22,7 @@ fn parse_request(line: &str) -> OwnedRequest {
         src: "127.0.0.1:40000".parse().ok(),
         dst: "127.0.0.1:18481".parse().ok(),
         ssl: false,
+        ..OwnedRequest::default()
     }
 }
 
