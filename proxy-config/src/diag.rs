@@ -323,6 +323,39 @@ pub enum DiagnosticKind {
     /// An ACL expression or condition refused by the ACL parser.
     #[error("{0}")]
     Acl(proxy_acl::AclError),
+    /// A condition uses an ACL whose fetches cannot work where the condition
+    /// is evaluated, such as a response fetch in a request rule: HAProxy
+    /// warns, and the ACL (or that part of it) never matches there.
+    #[error("{}", incompatible_acl(.acl.as_deref(), .keyword, *.never, .place))]
+    IncompatibleAcl {
+        /// The ACL's name; `None` for an anonymous ACL.
+        acl: Option<String>,
+        /// The first incompatible fetch keyword.
+        keyword: String,
+        /// Whether every expression of the ACL is incompatible.
+        never: bool,
+        /// Where it is evaluated (`frontend http-request header rule`).
+        place: String,
+    },
+}
+
+fn incompatible_acl(acl: Option<&str>, keyword: &str, never: bool, place: &str) -> String {
+    match (acl, never) {
+        (Some(a), true) => format!(
+            "acl '{a}' will never match because it only involves keywords that are incompatible with '{place}'"
+        ),
+        (Some(a), false) => {
+            format!("acl '{a}' involves keywords '{keyword}' which is incompatible with '{place}'")
+        }
+        (None, true) => format!(
+            "anonymous acl will never match because it uses keyword '{keyword}' which is incompatible with '{place}'"
+        ),
+        (None, false) => {
+            format!(
+                "anonymous acl involves keyword '{keyword}' which is incompatible with '{place}'"
+            )
+        }
+    }
 }
 
 fn did_you_mean(s: &Option<&'static str>) -> String {

@@ -1045,9 +1045,6 @@ fn parse_http_action(kw: &str, words: &[Word<'_>], at: &Word<'_>) -> R<HttpActio
             need(0, "'location', 'prefix' or 'scheme'")?;
             HttpAction::Redirect(strings(rest))
         }
-        "deny" | "allow" | "return" if kw == "http-response" && name == "return" => {
-            return Err(invalid(a, kw, "'return' is only valid in http-request"));
-        }
         "deny" => {
             let mut status = None;
             let mut args = Vec::new();
@@ -2066,6 +2063,74 @@ impl Builder {
         Ok(Some(c))
     }
 
+    /// Warns, in HAProxy's words, about the first ACL of `cond` that reads
+    /// the response although `cond` is evaluated on requests (`rule` names
+    /// the rule kind, as `http-request header rule`).
+    fn warn_response_fetches(
+        &mut self,
+        pb: &ProxyBuild,
+        cond: Option<&Condition>,
+        at: &Word<'_>,
+        rule: &str,
+    ) {
+        let Some(cond) = cond else { return };
+        // (name, keyword of the first response fetch, all of them are).
+        let mut found: Option<(Option<String>, String, bool)> = None;
+        for t in cond.alternatives.iter().flatten() {
+            let (name, exprs): (Option<String>, Vec<&AclExpr>) = match &t.acl {
+                AclRef::Named(n) => (
+                    Some(n.clone()),
+                    pb.p.acls
+                        .iter()
+                        .filter(|a| a.value.name == *n)
+                        .map(|a| &a.value.expr)
+                        .collect(),
+                ),
+                // One expression: an anonymous ACL is never only partly
+                // incompatible.
+                AclRef::Anonymous(ws) => {
+                    if let Ok(e) = AclExpr::parse(ws)
+                        && e.fetch().is_response_only()
+                    {
+                        found = Some((None, e.fetch().keyword().to_string(), true));
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let Some(first) = exprs.iter().find(|e| e.fetch().is_response_only()) else {
+                continue;
+            };
+            let all = exprs.iter().all(|e| e.fetch().is_response_only());
+            let kw = first.fetch().keyword().to_string();
+            // An ACL that can never match is reported before one that
+            // only partly cannot, wherever it stands, as HAProxy does.
+            if all {
+                found = Some((name, kw, true));
+                break;
+            }
+            if found.is_none() {
+                found = Some((name, kw, false));
+            }
+        }
+        if let Some((acl, keyword, never)) = found {
+            let side = if pb.p.kind == ProxyKind::Backend {
+                "backend"
+            } else {
+                "frontend"
+            };
+            self.warn(
+                at,
+                DiagnosticKind::IncompatibleAcl {
+                    acl,
+                    keyword,
+                    never,
+                    place: format!("{side} {rule}"),
+                },
+            );
+        }
+    }
+
     fn proxy_line(&mut self, pb: &mut ProxyBuild, words: &[Word<'_>]) -> R {
         let Some((mut kw, mut args)) = words.split_first() else {
             return Ok(());
@@ -2422,6 +2487,7 @@ impl Builder {
                     ));
                 }
                 let condition = self.condition(pb, cond)?;
+                self.warn_response_fetches(pb, condition.as_ref(), kw, "use-backend rule");
                 pb.p.use_backends.push(Spanned::new(
                     UseBackend {
                         backend: b.text.to_string(),
@@ -2517,6 +2583,10 @@ impl Builder {
                 let (action, cond) = split_condition(args);
                 let action = parse_http_action(name, action, kw)?;
                 let condition = self.condition(pb, cond)?;
+                if name == "http-request" {
+                    let place = "http-request header rule";
+                    self.warn_response_fetches(pb, condition.as_ref(), kw, place);
+                }
                 let rule = Spanned::new(HttpRule { action, condition }, span);
                 if name == "http-request" {
                     pb.p.http_request.push(rule);

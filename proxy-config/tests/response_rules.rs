@@ -1,0 +1,96 @@
+//! `http-response return` and response fetches in conditions, with the
+//! verdicts and warnings `haproxy -c` 2.6.12 gives for the same lines.
+
+use proxy_config::*;
+
+const TIMEOUTS: &str =
+    "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n";
+
+fn warnings(text: &str) -> Vec<String> {
+    match parse_str("t.cfg", text, &|_| None) {
+        Ok(l) => l.warnings.iter().map(ToString::to_string).collect(),
+        Err(e) => panic!("refused: {e}"),
+    }
+}
+
+#[test]
+fn http_response_return_is_accepted() {
+    let text = format!(
+        "{TIMEOUTS}frontend f\n  bind :80\n  acl st status 404\n  \
+         http-response return status 200 content-type text/plain string hi hdr x-b y if st\n  \
+         http-response return status 503 if {{ res.hdr(x-a) -m found }}\n  \
+         default_backend b\nbackend b\n  server s 127.0.0.1:81\n"
+    );
+    let loaded = parse_str("t.cfg", &text, &|_| None).expect("accepted");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let f = loaded
+        .config
+        .proxies
+        .iter()
+        .find(|p| p.name.value == "f")
+        .expect("frontend");
+    let actions: Vec<&HttpAction> = f.http_response.iter().map(|r| &r.value.action).collect();
+    assert_eq!(
+        actions,
+        [
+            &HttpAction::Return(
+                "status 200 content-type text/plain string hi hdr x-b y"
+                    .split(' ')
+                    .map(String::from)
+                    .collect()
+            ),
+            &HttpAction::Return(vec!["status".into(), "503".into()]),
+        ]
+    );
+}
+
+#[test]
+fn response_fetches_in_request_rules_warn_as_haproxy() {
+    let w = warnings(&format!(
+        "{TIMEOUTS}frontend fe\n  bind :80\n  acl st status 404\n  acl mix status 404\n  \
+         acl mix path /x\n  acl p path /a\n  \
+         http-request deny if st\n  \
+         http-request deny if {{ res.hdr_cnt(x) gt 0 }}\n  \
+         http-request deny if p mix\n  \
+         http-request deny if p mix || st\n  \
+         http-request deny if p\n  \
+         use_backend b if {{ shdr(x) -m found }}\n  \
+         default_backend b\n\
+         backend b\n  http-request deny if {{ status 200 }} || TRUE\n  \
+         acl st2 status 500\n  http-response deny if st2\n  server s 127.0.0.1:81\n"
+    ));
+    // HAProxy's lines, as `haproxy -c` printed them for the same file.
+    let haproxy = [
+        (
+            12,
+            "acl 'st' will never match because it only involves keywords that are incompatible with 'frontend http-request header rule'",
+        ),
+        (
+            13,
+            "anonymous acl will never match because it uses keyword 'res.hdr_cnt' which is incompatible with 'frontend http-request header rule'",
+        ),
+        (
+            14,
+            "acl 'mix' involves keywords 'status' which is incompatible with 'frontend http-request header rule'",
+        ),
+        (
+            15,
+            "acl 'st' will never match because it only involves keywords that are incompatible with 'frontend http-request header rule'",
+        ),
+        (
+            17,
+            "anonymous acl will never match because it uses keyword 'shdr' which is incompatible with 'frontend use-backend rule'",
+        ),
+        (
+            20,
+            "anonymous acl will never match because it uses keyword 'status' which is incompatible with 'backend http-request header rule'",
+        ),
+    ];
+    assert_eq!(w.len(), haproxy.len(), "{w:#?}");
+    for (got, (line, text)) in w.iter().zip(haproxy) {
+        assert!(
+            got.starts_with(&format!("t.cfg:{line}:")) && got.ends_with(text),
+            "{got}\nexpected line {line}: {text}"
+        );
+    }
+}
