@@ -86,6 +86,25 @@ impl RequestView for ReqView<'_> {
         self.users
             .authenticate(userlist, std::str::from_utf8(authorization).ok()?)
     }
+    fn status(&self) -> Option<u16> {
+        self.res.map(ResponseHead::status)
+    }
+    fn res_version(&self) -> Option<&str> {
+        Some(match self.res?.version() {
+            crate::h1::Version::Http10 => "1.0",
+            crate::h1::Version::Http11 => "1.1",
+        })
+    }
+    fn res_header_at(&self, index: usize) -> Option<(&str, &str)> {
+        self.res?
+            .headers()
+            .iter()
+            .nth(index)
+            .map(|(n, v)| (text(n), text(v)))
+    }
+    fn var(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
 }
 
 impl Samples for ReqView<'_> {
