@@ -1131,46 +1131,38 @@ pub(crate) async fn serve(session: Session, client: ClientStream) {
 
 async fn serve_stream(session: Session, client: ClientStream) {
     let fe = Arc::clone(&session.ctx.fe);
-    // The first bytes usually arrived with the connection. When they have
-    // not, the buffer goes back and the connection waits without one (idle
-    // connections cost no buffer), until the first request's deadline, past
-    // which the reading below answers 408.
-    let mut cbuf = BytesMut::new();
-    super::buffers::reserve(&mut cbuf);
-    if let Err(e) = client.try_read_buf(&mut cbuf)
-        && e.kind() == std::io::ErrorKind::WouldBlock
-    {
-        super::buffers::recycle(&mut cbuf);
-        let first_deadline = fe
-            .timeout_http_request
-            .or(fe.timeout_client)
-            .and_then(|t| session.started.checked_add(t));
-        let stop = session.ctx.clone();
-        tokio::select! {
-            _ = async {
-                match first_deadline {
-                    Some(d) => tokio::time::timeout_at(d.into(), client.readable()).await.ok(),
-                    None => Some(client.readable().await),
-                }
-            } => {}
-            () = stop.stopped() => {}
-        }
-    }
     let (crd, cwr) = client.into_split();
     let mut h = Http {
         session,
         fe,
         crd,
         cwr,
-        cbuf,
+        cbuf: BytesMut::new(),
         parser: HeadParser::new(Limits::default()),
         server: None,
     };
+    // The first bytes usually arrived with the connection. When they have
+    // not, the connection waits without a buffer (idle connections cost
+    // none) until the first request's deadline, past which the reading in
+    // the transaction answers 408, as it handles a client gone meanwhile.
+    let first_deadline =
+        h.fe.timeout_http_request
+            .or(h.fe.timeout_client)
+            .and_then(|t| h.session.started.checked_add(t));
+    h.read_when_ready(first_deadline, true).await;
     let mut first = true;
     loop {
-        // A request after the first (unless pipelined) is awaited here.
-        if !first && h.cbuf.is_empty() && !h.read_after_idle().await {
-            break;
+        // A request after the first (unless pipelined) is awaited here,
+        // under `timeout http-keep-alive`; an idle connection then closes.
+        if !first && h.cbuf.is_empty() {
+            let idle =
+                h.fe.timeout_keep_alive
+                    .or(h.fe.timeout_http_request)
+                    .or(h.fe.timeout_client);
+            let deadline = idle.and_then(|t| Instant::now().checked_add(t));
+            if !h.read_when_ready(deadline, false).await {
+                break;
+            }
         }
         // Boxed: the session task holds only what an idle connection needs;
         // a transaction's larger state lives as long as the transaction.
@@ -1178,7 +1170,9 @@ async fn serve_stream(session: Session, client: ClientStream) {
             Next::KeepAlive => first = false,
             Next::Close => break,
             Next::Tunnel(conn) => {
-                h.tunnel(conn).await;
+                // Boxed: rare, and its state would otherwise enlarge every
+                // session's.
+                Box::pin(h.tunnel(conn)).await;
                 break;
             }
         }
@@ -1209,44 +1203,42 @@ impl Http {
         emit_log(&self.fe, &self.session, txn, timing, false);
     }
 
-    /// Waits for the first bytes of the next request of a kept-alive
-    /// connection, under `timeout http-keep-alive`, and reads them; false
-    /// when the connection is to close instead (the wait expired, the
-    /// client left, a soft stop).
+    /// Reads the first bytes of a request once they are there: at once
+    /// when `at_once` and they are, else after waiting for them until
+    /// `deadline`. False when none came: the wait expired, the client
+    /// closed or failed, or a soft stop began.
     ///
-    /// Called between transactions, outside their boxed state, and the
-    /// read buffer goes back meanwhile, as HAProxy releases its buffers
-    /// when they are empty: a connection waiting between requests holds
-    /// neither, and a buffer is taken once bytes are there.
-    async fn read_after_idle(&mut self) -> bool {
-        let idle = self
-            .fe
-            .timeout_keep_alive
-            .or(self.fe.timeout_http_request)
-            .or(self.fe.timeout_client);
-        let deadline = idle.and_then(|t| Instant::now().checked_add(t));
+    /// Called outside a transaction's boxed state, and the read buffer
+    /// goes back while waiting, as HAProxy releases its buffers when they
+    /// are empty: a connection waiting for a request holds neither, and a
+    /// buffer is taken once bytes are there.
+    async fn read_when_ready(&mut self, deadline: Option<Instant>, at_once: bool) -> bool {
         let stop = &self.session.ctx;
+        let mut wait = !at_once;
         loop {
-            super::buffers::recycle(&mut self.cbuf);
-            let crd = &self.crd;
-            let wait = async {
-                match deadline {
-                    Some(d) => tokio::time::timeout_at(d.into(), crd.readable())
-                        .await
-                        .is_ok_and(|r| r.is_ok()),
-                    None => crd.readable().await.is_ok(),
+            if wait {
+                super::buffers::recycle(&mut self.cbuf);
+                let crd = &self.crd;
+                let readable = async {
+                    match deadline {
+                        Some(d) => tokio::time::timeout_at(d.into(), crd.readable())
+                            .await
+                            .is_ok_and(|r| r.is_ok()),
+                        None => crd.readable().await.is_ok(),
+                    }
+                };
+                let ready = tokio::select! {
+                    r = readable => r,
+                    () = stop.stopped() => false,
+                };
+                if !ready {
+                    return false;
                 }
-            };
-            let ready = tokio::select! {
-                r = wait => r,
-                () = stop.stopped() => false,
-            };
-            if !ready {
-                return false;
             }
-            // One attempt: readiness can be stale (the request before was
-            // read in full), and then the read finds nothing and the wait
-            // starts again without the buffer.
+            wait = true;
+            // One attempt: nothing may be there yet (a new connection), or
+            // readiness was stale (the request before was read in full);
+            // the wait then starts again without the buffer.
             super::buffers::reserve(&mut self.cbuf);
             let mut read = std::pin::pin!(self.crd.read_buf(&mut self.cbuf));
             match std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await {

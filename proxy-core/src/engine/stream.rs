@@ -45,24 +45,6 @@ impl ClientStream {
         }
     }
 
-    /// Resolves once bytes (or the end of input, or an error) wait to be
-    /// read, without reading them. Right after accept the socket is assumed
-    /// readable: call [`ClientStream::try_read_buf`] first, and this once it
-    /// found nothing.
-    pub(crate) async fn readable(&self) -> io::Result<()> {
-        match self {
-            ClientStream::Tcp(s) => s.readable().await,
-        }
-    }
-
-    /// Reads what is already waiting into `buf` without waiting;
-    /// `WouldBlock` when nothing is.
-    pub(crate) fn try_read_buf(&self, buf: &mut bytes::BytesMut) -> io::Result<usize> {
-        match self {
-            ClientStream::Tcp(s) => s.try_read_buf(buf),
-        }
-    }
-
     /// Splits the connection into halves that can be used at the same
     /// time, one per direction. Unlike `tokio::io::split`, the TCP halves
     /// take no lock on each read and write, and the reading half can wait
