@@ -12,14 +12,18 @@
 //! supported for added servers. A server can be deleted once in
 //! maintenance with no stream on it or waiting for it; its check task ends.
 //!
+//! A new server takes the lowest id no server of the backend holds, as in
+//! HAProxy: the id of a deleted server is given again ([`ServerIds`]).
+//!
 //! The address must be an IP address. HAProxy 2.6 also registers a host
 //! name, but never resolves it without `resolvers` (the server is listed
 //! with no address and every connection to it fails), so a name is refused
 //! here rather than accepted into a server that cannot work.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use proxy_balance::{ServerId, ServerSpec, ServerState};
 use proxy_config::ServerPort;
@@ -55,6 +59,52 @@ const UNSUPPORTED: &[&str] = &[
     "redir",
     "id",
 ];
+
+/// A backend's server ids and where each server is in its list. Configured
+/// servers hold 1 to N; `add server` takes the lowest free id and `del
+/// server` frees one. Lookups are a hash under a shared lock; changes
+/// happen under the backend's balancer lock, so that picking an id and
+/// taking it cannot race.
+#[derive(Debug, Default)]
+pub(crate) struct ServerIds(RwLock<HashMap<ServerId, usize>>);
+
+impl ServerIds {
+    /// The ids of the configured servers.
+    pub(crate) fn new(ids: HashMap<ServerId, usize>) -> ServerIds {
+        ServerIds(RwLock::new(ids))
+    }
+
+    /// The index of the server holding `id`.
+    pub(crate) fn get(&self, id: ServerId) -> Option<usize> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .copied()
+    }
+
+    /// The lowest id no server holds.
+    fn lowest_free(&self) -> Option<ServerId> {
+        let ids = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        (1..=u32::MAX)
+            .map(ServerId)
+            .find(|id| !ids.contains_key(id))
+    }
+
+    fn insert(&self, id: ServerId, index: usize) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, index);
+    }
+
+    fn remove(&self, id: ServerId) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+    }
+}
 
 /// `ADDR[:PORT]`: an IPv4 address, or an IPv6 one in brackets; the port
 /// is a number, `+N`/`-N` (offset from the client's destination port) or
@@ -187,13 +237,13 @@ pub(crate) fn add_server(rt: &Arc<Runtime>, backend: &str, name: &str, args: &[S
         Err(msg) => return msg,
     };
     let weight = o.weight.unwrap_or(1);
-    // The balancer's lock serialises additions: the id is the new rank.
+    // The balancer's lock serialises additions and deletions, so the free
+    // id stays free until the server takes it.
     let mut bal = lock(&be.balancer);
     if be.servers.live().any(|(_, s)| s.name == name) {
         return "Already exists a server with the same name in backend.\n".into();
     }
-    let index = be.servers.len();
-    let Some(id) = u32::try_from(index + 1).ok().map(ServerId) else {
+    let Some(id) = be.ids.lowest_free() else {
         return "Too many servers in this backend.\n".into();
     };
     let mut spec = ServerSpec::new(id.0)
@@ -229,6 +279,7 @@ pub(crate) fn add_server(rt: &Arc<Runtime>, backend: &str, name: &str, args: &[S
         let _ = bal.remove_server(id);
         return "Too many servers in this backend.\n".into();
     };
+    be.ids.insert(id, index);
     drop(bal);
     if checked {
         BackendChecks::start(be, index);
@@ -253,6 +304,7 @@ pub(crate) fn del_server(rt: &Arc<Runtime>, backend: &str, name: &str) -> String
         return "Server still has connections attached to it, cannot remove it.".into();
     }
     s.rt.mark_deleted();
+    be.ids.remove(s.id);
     lock(&s.idle).clear();
     drop(bal);
     be.checks.stop(index);
@@ -303,6 +355,38 @@ mod tests {
         assert!(!be.checks.running(3), "del server ends the task");
         assert!(be.checks.running(1));
         let _ = stop.send(true);
+    }
+
+    /// As in HAProxy, an added server takes the lowest free id, a deleted
+    /// server's included, and lookups by id find it.
+    #[test]
+    fn added_servers_take_the_lowest_free_id() {
+        let rt = runtime("backend b\n    balance roundrobin\n    server s1 127.0.0.1:1\n");
+        let be = &rt.backends[0];
+        let add = |name: &str| add_server(&rt, "b", name, &["127.0.0.1:1".to_string()]);
+        let id_of = |name: &str| {
+            be.servers
+                .live()
+                .find(|(_, s)| s.name == name)
+                .map(|(_, s)| s.id.0)
+        };
+        for n in ["a", "b", "c"] {
+            assert_eq!(add(n), "New server registered.\n");
+        }
+        assert_eq!([id_of("a"), id_of("c")], [Some(2), Some(4)]);
+        assert_eq!(del_server(&rt, "b", "b"), "Server deleted.");
+        assert_eq!(del_server(&rt, "b", "a"), "Server deleted.");
+        assert!(be.server(ServerId(2)).is_none() && be.server(ServerId(3)).is_none());
+        assert_eq!(add("d"), "New server registered.\n");
+        assert_eq!(add("e"), "New server registered.\n");
+        assert_eq!(add("f"), "New server registered.\n");
+        assert_eq!(
+            [id_of("d"), id_of("e"), id_of("f")],
+            [Some(2), Some(3), Some(5)]
+        );
+        let (index, s) = be.server(ServerId(3)).unwrap();
+        assert_eq!((s.name.as_str(), index), ("e", 5));
+        assert_eq!(be.server(ServerId(1)).map(|(i, _)| i), Some(0));
     }
 
     #[test]

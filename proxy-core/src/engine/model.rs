@@ -329,7 +329,7 @@ pub(crate) struct Backend {
     /// Balancer over the servers, behind a short lock.
     pub(crate) balancer: Mutex<Balancer>,
     /// Server ids to indexes in [`Backend::servers`].
-    pub(crate) by_id: HashMap<ServerId, usize>,
+    pub(crate) ids: super::dynamic::ServerIds,
     /// Wakes requests queued on the backend when a slot frees up.
     pub(crate) queue: Notify,
     /// Requests waiting in the backend queue.
@@ -371,13 +371,10 @@ pub(crate) struct Backend {
 }
 
 impl Backend {
-    /// The server with balancer id `id` (a server added at run time has
-    /// its rank as id, as configured ones do).
+    /// The server with balancer id `id` (HAProxy's numeric id: a server
+    /// added at run time takes the lowest free one).
     pub(crate) fn server(&self, id: ServerId) -> Option<(usize, &Server)> {
-        let i = match self.by_id.get(&id) {
-            Some(i) => *i,
-            None => usize::try_from(id.0).ok()?.checked_sub(1)?,
-        };
+        let i = self.ids.get(id)?;
         self.servers.get(i).filter(|s| s.id == id).map(|s| (i, s))
     }
 }
@@ -782,7 +779,7 @@ fn build_backend(
         mode,
         servers: super::server_list::ServerList::new(servers),
         balancer: Mutex::new(balancer),
-        by_id,
+        ids: super::dynamic::ServerIds::new(by_id),
         queue: Notify::new(),
         queued: AtomicU32::new(0),
         retries: connect_retries(p)?,
