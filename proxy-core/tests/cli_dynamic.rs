@@ -163,20 +163,15 @@ fn haproxy(command: &str) -> &'static str {
 
 /// `show servers state` rows by name, without the backend id and the time
 /// since the last change, with the ports in `ports` (ours, HAProxy's)
-/// written as HAProxy's capture has them. The configured server `web1` is
-/// left out, as HAProxy counts a server without checks as healthy at
-/// `rise` (haproxyd at 0); so is the admin state of `d`, which in HAProxy
-/// also carries a "configured" bit for `disabled`.
+/// written as HAProxy's capture has them.
 fn state_rows(answer: &str, ports: &[(u16, &str)]) -> Vec<String> {
     let mut rows: Vec<String> = answer
         .lines()
         .filter(|l| !l.starts_with('#') && l.split(' ').count() > 14)
-        .filter(|l| l.split(' ').nth(3) != Some("web1"))
         .map(|l| {
-            let disabled = l.split(' ').nth(3) == Some("d");
             l.split(' ')
                 .enumerate()
-                .filter(|(i, _)| *i != 0 && *i != 9 && !(disabled && *i == 6))
+                .filter(|(i, _)| *i != 0 && *i != 9)
                 .map(|(_, f)| {
                     ports
                         .iter()

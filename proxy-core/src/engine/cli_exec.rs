@@ -315,8 +315,9 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
             .find(|r| r.pxname() == sref.backend())
             .map_or(0, |r| r.proxy_id);
         let st = sref.status();
-        // HAProxy's numbers: operational 0 stopped / 2 running; admin 0,
-        // 1 forced maintenance, 8 forced drain.
+        // HAProxy's numbers: operational 0 stopped / 2 running; admin
+        // bits 1 forced maintenance, 4 `disabled` in the configuration
+        // (kept once enabled), 8 forced drain.
         let op = if st.admin == ServerAdmin::Maint || !st.up {
             0
         } else {
@@ -326,7 +327,7 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
             ServerAdmin::Maint => 1,
             ServerAdmin::Drain => 8,
             _ => 0,
-        };
+        } | if st.config_maint { 4 } else { 0 };
         let addr = sref.addr();
         let (chk_status, chk_result) = st.last_check.as_ref().map_or((1, 0), |c| {
             (
@@ -336,12 +337,11 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
         });
         // HAProxy's `port` keyword sets the agent's port too.
         let port = st.check_port;
-        // HAProxy's CHK_ST_* bits: 2 configured, 4 enabled, 8 paused.
-        let chk_state = if st.check_configured {
-            2 | if st.check_enabled { 4 } else { 0 } | if st.check_paused { 8 } else { 0 }
-        } else {
-            0
-        };
+        // HAProxy's CHK_ST_* bits: 2 configured, 4 enabled, 8 paused (a
+        // server `disabled` without checks is paused too).
+        let chk_state = if st.check_configured { 2 } else { 0 }
+            | if st.check_enabled { 4 } else { 0 }
+            | if st.check_paused { 8 } else { 0 };
         out.push_str(&format!(
             "{iid} {} {} {} {} {op} {adm} {} {} {} {chk_status} {chk_result} {} {chk_state} 0 0 0 - {} - 0 {port} - - {port}\n",
             sref.backend(),

@@ -748,8 +748,13 @@ fn build_backend(
             initial_weight: weight,
             maxqueue: o.maxqueue.unwrap_or(0),
             slowstart: o.slowstart.filter(|d| !d.is_zero()),
-            rt: super::servers::ServerRt::new(o.disabled == Some(true), weight, check.as_ref())
-                .with_check_port(o.port.unwrap_or(0)),
+            rt: super::servers::ServerRt::new(
+                o.disabled == Some(true),
+                weight,
+                o.rise.unwrap_or(2).max(1),
+                check.as_ref(),
+            )
+            .with_check_port(o.port.unwrap_or(0)),
             check,
             cookie: o.cookie.clone(),
         });

@@ -78,6 +78,12 @@ pub enum ServerStateError {
 pub struct ServerStatus {
     /// Administrative state.
     pub admin: AdminState,
+    /// `disabled` in the configuration: HAProxy keeps this "configured
+    /// maintenance" bit in the admin state column for good, even once the
+    /// server is enabled at run time.
+    pub config_maint: bool,
+    /// Added at run time (`add server`).
+    pub added: bool,
     /// Whether health checks (or their absence) say the server is up.
     pub up: bool,
     /// Whether the balancer may give it new traffic now.
@@ -88,16 +94,22 @@ pub struct ServerStatus {
     pub weight: u32,
     /// Weight from the configuration.
     pub initial_weight: u32,
-    /// Weight the balancer uses now (lower during `slowstart`, 0 when not
-    /// usable).
+    /// Weight the balancer uses when the server is usable (lower during
+    /// `slowstart`); HAProxy shows it for a server down or in maintenance
+    /// too, and 1 for a server added at run time until it first leaves
+    /// maintenance.
     pub effective_weight: u32,
     /// Whether health checks are configured.
     pub check_configured: bool,
     /// Whether health checks run (configured and not disabled at run time).
     pub check_enabled: bool,
-    /// Whether enabled checks wait for the server to leave maintenance.
+    /// Whether checks wait for the server to leave maintenance (also set,
+    /// as in HAProxy, for a server `disabled` in the configuration without
+    /// checks, and then never cleared).
     pub check_paused: bool,
     /// HAProxy's health counter: 0 to `rise + fall - 1`, up from `rise`.
+    /// A server without checks starts at `rise` and drops to 0 for good
+    /// the first time it goes into maintenance, as HAProxy's does.
     pub check_health: u32,
     /// `rise` and `fall`.
     pub check_rise_fall: (u32, u32),
@@ -140,6 +152,9 @@ struct Inner {
     warming_since: Option<Instant>,
     failed_checks: u64,
     down_transitions: u64,
+    /// Added at run time and not yet out of maintenance: HAProxy has not
+    /// computed its effective weight yet and shows 1.
+    never_ready: bool,
 }
 
 /// A server's run-time state and what depends on it.
@@ -157,13 +172,23 @@ pub(crate) struct ServerRt {
     /// The `port` keyword's value (0 without it), listed by `show servers
     /// state` whether or not the server is checked, as HAProxy does.
     check_port: u16,
+    /// `disabled` in the configuration (HAProxy's SRV_ADMF_CMAINT).
+    config_maint: bool,
+    /// Added at run time.
+    added: bool,
 }
 
 impl ServerRt {
     /// The state at start: ready (or maint for `disabled`), up, with the
     /// check counter at `rise` (so the first failure takes it down, as in
-    /// HAProxy).
-    pub(crate) fn new(disabled: bool, weight: u32, check: Option<&CheckConf>) -> ServerRt {
+    /// HAProxy); `rise` is the server's `rise` keyword, which HAProxy
+    /// shows as the counter of a server without checks.
+    pub(crate) fn new(
+        disabled: bool,
+        weight: u32,
+        rise: u32,
+        check: Option<&CheckConf>,
+    ) -> ServerRt {
         ServerRt {
             inner: Mutex::new(Inner {
                 admin: if disabled {
@@ -173,20 +198,27 @@ impl ServerRt {
                 },
                 up: true,
                 // HAProxy zeroes the counter of a server in maintenance.
-                health: check.filter(|_| !disabled).map_or(0, |c| c.rise),
+                health: if disabled {
+                    0
+                } else {
+                    check.map_or(rise, |c| c.rise)
+                },
                 check_enabled: check.is_some(),
-                check_paused: disabled && check.is_some(),
+                check_paused: disabled,
                 last_check: None,
                 uweight: weight,
                 last_change: Instant::now(),
                 warming_since: None,
                 failed_checks: 0,
                 down_transitions: 0,
+                never_ready: false,
             }),
             evicted: Notify::new(),
             recheck: Notify::new(),
             deleted: AtomicBool::new(false),
             check_port: 0,
+            config_maint: disabled,
+            added: false,
         }
     }
 
@@ -200,7 +232,9 @@ impl ServerRt {
     /// HAProxy, with its checks (if configured) disabled until `enable
     /// health` and its health counter at 0.
     pub(crate) fn new_dynamic(weight: u32, check: Option<&CheckConf>) -> ServerRt {
-        let rt = ServerRt::new(true, weight, check);
+        let mut rt = ServerRt::new(true, weight, 0, check);
+        rt.config_maint = false;
+        rt.added = true;
         {
             let mut i = lock(&rt.inner);
             i.check_enabled = false;
@@ -209,6 +243,7 @@ impl ServerRt {
             // Not up until it leaves maintenance, so that `enable health`
             // leaves the counter at 0 as HAProxy's does.
             i.up = false;
+            i.never_ready = true;
         }
         rt
     }
@@ -508,22 +543,30 @@ fn set_admin(be: &Arc<Backend>, index: usize, admin: AdminState) {
         }
         i.admin = admin;
         i.last_change = now;
-        if admin == AdminState::Maint && i.check_enabled {
-            // HAProxy pauses the checks and zeroes the counter.
-            i.check_paused = true;
+        if admin == AdminState::Maint {
+            // A running server stopped for maintenance counts as a
+            // transition to down, as in HAProxy.
+            if i.up {
+                i.down_transitions += 1;
+            }
+            // HAProxy pauses the checks and zeroes the counter, which for
+            // a server without checks stays at 0 from then on.
+            i.check_paused |= i.check_enabled;
             i.health = 0;
         }
         if old == AdminState::Maint {
-            i.check_paused = false;
             // Leaving maintenance: up at once, but one failed check takes
-            // it down again; checks resume now.
+            // it down again; checks resume now. Without checks, the pause
+            // set by `disabled` stays, as in HAProxy.
             if let Some(c) = &s.check {
+                i.check_paused = false;
                 if i.check_enabled {
                     i.health = c.rise;
                     recheck = true;
                 }
             }
             i.up = true;
+            i.never_ready = false;
             i.warming_since = s.slowstart.map(|_| now);
         }
         sync_balancer(&mut bal, s, &i, now);
@@ -824,6 +867,8 @@ impl ServerRef {
         let Some(s) = self.srv() else {
             return ServerStatus {
                 admin: AdminState::Maint,
+                config_maint: false,
+                added: false,
                 up: false,
                 usable: false,
                 backup: false,
@@ -851,15 +896,17 @@ impl ServerRef {
         let i = lock(&s.rt.inner);
         ServerStatus {
             admin: i.admin,
+            config_maint: s.rt.config_maint,
+            added: s.rt.added,
             up: i.up,
             usable,
             backup: s.backup,
             weight: i.uweight,
             initial_weight: s.initial_weight,
-            effective_weight: if usable {
-                effective_weight(&i, s.slowstart, now)
+            effective_weight: if i.never_ready {
+                1
             } else {
-                0
+                effective_weight(&i, s.slowstart, now)
             },
             check_configured: s.check.is_some(),
             check_enabled: i.check_enabled,
@@ -896,6 +943,7 @@ mod tests {
             warming_since: since,
             failed_checks: 0,
             down_transitions: 0,
+            never_ready: false,
         }
     }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use super::Engine;
 use super::error::BuildError;
-use super::model::{Backend, Counters, Frontend, Runtime, Server};
+use super::model::{Backend, Counters, Frontend, Runtime, Server, lock};
 use super::servers::{AdminState, EngineHandle, ServerRef, ServerStatus};
 use crate::h1::RequestHead;
 use crate::stats::{Info, ObjType, PageOptions, Row, ServerAction, Snapshot, Value, col};
@@ -397,6 +397,24 @@ fn status_text(st: &ServerStatus) -> String {
     }
 }
 
+/// The `algo` column: HAProxy's name for the `balance` algorithm (2.6
+/// has none for `random`, which it shows as `unknown`).
+fn algo_name(a: &proxy_balance::Algorithm) -> &'static str {
+    use proxy_balance::Algorithm as A;
+    match a {
+        A::RoundRobin => "roundrobin",
+        A::StaticRr => "static-rr",
+        A::LeastConn => "leastconn",
+        A::First => "first",
+        A::Source => "source",
+        A::Uri(_) => "uri",
+        A::UrlParam { .. } => "url_param",
+        A::Hdr { .. } => "hdr",
+        A::RdpCookie { .. } => "rdp-cookie",
+        _ => "unknown",
+    }
+}
+
 fn traffic_cols(r: &mut Row, c: &Counters, now: u64) {
     let t = &c.traffic;
     r.set(col::SCUR, Value::U32(c.current()));
@@ -531,20 +549,26 @@ pub(crate) fn snapshot(rt: &Arc<Runtime>) -> Snapshot {
                     r.set(col::MODE, Value::Str(be.mode.name().into()));
                     r.set(col::ADDR, Value::Str(sref.addr().to_string()));
                     r.set(col::CONNECT, Value::U64(st.total_sessions));
-                    if st.check_configured {
+                    // HAProxy leaves a configured server's idle connection
+                    // limit unset (no limit) and gives an added one 0.
+                    if st.added {
+                        r.set(col::SRC_ILIM, Value::U32(0));
+                    }
+                    // As HAProxy: the counters while checks are enabled, the
+                    // rest only while they run (not paused by maintenance).
+                    if st.check_enabled {
                         r.set(col::CHKFAIL, Value::U64(st.failed_checks));
                         r.set(col::CHKDOWN, Value::U64(st.down_transitions));
+                    }
+                    if st.check_enabled && !st.check_paused {
                         let (rise, fall) = st.check_rise_fall;
                         r.set(col::CHECK_RISE, Value::U32(rise));
                         r.set(col::CHECK_FALL, Value::U32(fall));
                         r.set(col::CHECK_HEALTH, Value::U32(st.check_health));
                         if let Some(c) = &st.last_check {
-                            let mut text = c.code.abbrev().to_string();
+                            let text = c.code.abbrev().to_string();
                             if let Some(code) = c.http_code {
                                 r.set(col::CHECK_CODE, Value::U32(u32::from(code)));
-                            }
-                            if !st.check_enabled {
-                                text = format!("* {text}");
                             }
                             r.set(col::CHECK_STATUS, Value::Str(text));
                             r.set(
@@ -605,6 +629,8 @@ pub(crate) fn snapshot(rt: &Arc<Runtime>) -> Snapshot {
                 );
                 r.set(col::REQ_TOT, Value::U64(get(&be.counters.traffic.requests)));
                 r.set(col::MODE, Value::Str(be.mode.name().into()));
+                let algo = algo_name(&lock(&be.balancer).config().algorithm);
+                r.set(col::ALGO, Value::Str(algo.into()));
                 r.set(
                     col::CONNECT,
                     Value::U64(
