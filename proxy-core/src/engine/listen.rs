@@ -19,13 +19,14 @@
 
 use std::net::{Shutdown, SocketAddr, TcpListener as StdListener};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::error::EngineError;
-use super::model::Runtime;
+use super::model::{Runtime, lock};
 
 /// Listener settings and the pause switch shared by every accept loop.
 #[derive(Debug)]
@@ -85,9 +86,16 @@ pub(crate) async fn pause_changed(rx: &mut watch::Receiver<bool>) {
 /// are reset, as with HAProxy), then listens again. It leaves the reactor
 /// meanwhile, so that the hang-up the shutdown reports does not stay in its
 /// readiness. Returns early, still paused, when `stop` resolves.
+///
+/// A socket that several threads accept on (`shared`) is shut down and
+/// listened on once, by the first thread to get there: a second shutdown
+/// of the closed socket would mark it shut for reading, and every
+/// connection accepted after resuming would inherit the mark: a read
+/// before the client's first bytes arrive would find the end of input.
 pub(crate) async fn hold_paused(
     listener: TcpListener,
     name: &str,
+    shared: Option<&Mutex<()>>,
     paused: &mut watch::Receiver<bool>,
     stop: impl std::future::Future<Output = ()>,
 ) -> Option<TcpListener> {
@@ -98,11 +106,14 @@ pub(crate) async fn hold_paused(
             return None;
         }
     };
-    match SockRef::from(&socket).shutdown(Shutdown::Read) {
-        // A socket shared by several threads: another one paused it first.
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTCONN.raw_os_error()) => {}
-        Err(e) => tracing::warn!(frontend = %name, error = %e, "cannot pause the listener"),
-        Ok(()) => {}
+    {
+        let _once = shared.map(lock);
+        let sock = SockRef::from(&socket);
+        if (shared.is_none() || sock.is_listener().unwrap_or(true))
+            && let Err(e) = sock.shutdown(Shutdown::Read)
+        {
+            tracing::warn!(frontend = %name, error = %e, "cannot pause the listener");
+        }
     }
     tokio::pin!(stop);
     while *paused.borrow_and_update() {
@@ -111,8 +122,14 @@ pub(crate) async fn hold_paused(
             () = pause_changed(paused) => {}
         }
     }
-    if let Err(e) = SockRef::from(&socket).listen(BACKLOG) {
-        tracing::warn!(frontend = %name, error = %e, "cannot resume the listener");
+    {
+        let _once = shared.map(lock);
+        let sock = SockRef::from(&socket);
+        if (shared.is_none() || !sock.is_listener().unwrap_or(false))
+            && let Err(e) = sock.listen(BACKLOG)
+        {
+            tracing::warn!(frontend = %name, error = %e, "cannot resume the listener");
+        }
     }
     match TcpListener::from_std(socket) {
         Ok(l) => Some(l),
@@ -137,8 +154,24 @@ pub(crate) enum Sharing {
         at: String,
     },
     /// Inherited, adopted or bound without `SO_REUSEPORT`: every thread
-    /// accepts on a duplicate of the one socket.
-    Duplicate,
+    /// accepts on a duplicate of the one socket. The lock, shared by the
+    /// duplicates, makes pausing and resuming happen once.
+    Duplicate(Arc<Mutex<()>>),
+}
+
+impl Sharing {
+    /// A socket to be shared among threads.
+    pub(crate) fn duplicate() -> Sharing {
+        Sharing::Duplicate(Arc::new(Mutex::new(())))
+    }
+
+    /// The lock that pausing and resuming take, for a shared socket.
+    pub(crate) fn pause_lock(&self) -> Option<Arc<Mutex<()>>> {
+        match self {
+            Sharing::Rebind { .. } => None,
+            Sharing::Duplicate(once) => Some(Arc::clone(once)),
+        }
+    }
 }
 
 /// One bound listening socket, with the frontend it belongs to.
@@ -198,7 +231,7 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
         for b in &fe.binds {
             let reuse_port = rt.listeners.reuse_port.load(Ordering::Relaxed);
             let (socket, sharing) = match b.fd {
-                Some(fd) => (inherit(fd), Sharing::Duplicate),
+                Some(fd) => (inherit(fd), Sharing::duplicate()),
                 None if reuse_port => (
                     bind_one(b.addr, b.v6only, true),
                     Sharing::Rebind {
@@ -206,7 +239,7 @@ pub(crate) fn bind_all(rt: &Runtime, owner: usize) -> Result<Listeners, EngineEr
                         at: b.at.clone(),
                     },
                 ),
-                None => (bind_one(b.addr, b.v6only, false), Sharing::Duplicate),
+                None => (bind_one(b.addr, b.v6only, false), Sharing::duplicate()),
             };
             let socket = socket.map_err(|source| EngineError::Bind {
                 at: b.at.clone(),
@@ -244,13 +277,14 @@ pub(crate) fn bind_sibling(first: &Listeners) -> Result<Listeners, EngineError> 
                     source,
                 })?
             }
-            Sharing::Duplicate => l
-                .socket
-                .try_clone()
-                .map_err(|source| EngineError::Register {
-                    addr: l.local,
-                    source,
-                })?,
+            Sharing::Duplicate(_) => {
+                l.socket
+                    .try_clone()
+                    .map_err(|source| EngineError::Register {
+                        addr: l.local,
+                        source,
+                    })?
+            }
         };
         list.push(BoundListener {
             frontend: l.frontend,
@@ -376,10 +410,63 @@ mod tests {
         accept_within(&b.socket).unwrap();
     }
 
+    /// Regression: with `-dR` both threads paused the one socket, the
+    /// second shutdown marked it shut for reading, and connections
+    /// accepted after resuming read the end of input before their bytes.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_shared_socket_paused_and_resumed_by_two_threads_still_reads() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // An explicit port, as `-dR` listeners have: one bound to port 0
+        // gives its port back when paused. Free a moment ago; retried if
+        // taken meanwhile.
+        let socket = (0..20)
+            .find_map(|_| {
+                let free = StdListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?;
+                bind_one(free, false, false).ok()
+            })
+            .unwrap();
+        let first = one(socket, Sharing::duplicate());
+        let sibling = bind_sibling(&first).unwrap();
+        let (switch, _) = watch::channel(true);
+        let mut held = Vec::new();
+        for set in [first, sibling] {
+            let bound = set.list.into_iter().next().unwrap();
+            let listener = TcpListener::from_std(bound.socket).unwrap();
+            let shared = bound.sharing.pause_lock();
+            let mut paused = switch.subscribe();
+            held.push(tokio::spawn(async move {
+                let stop = std::future::pending::<()>();
+                hold_paused(listener, "fe", shared.as_deref(), &mut paused, stop).await
+            }));
+        }
+        // Both tasks run (and pause) while this one yields.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        switch.send_replace(false);
+        let mut listeners = Vec::new();
+        for h in held {
+            listeners.push(h.await.unwrap().unwrap());
+        }
+        let local = listeners[0].local_addr().unwrap();
+        let mut client = tokio::net::TcpStream::connect(local).await.unwrap();
+        let (mut conn, _) = listeners[1].accept().await.unwrap();
+        // Nothing sent yet: nothing to read, and not the end of input.
+        let mut got = [0u8; 3];
+        let early = conn.try_read(&mut got);
+        assert!(
+            matches!(&early, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "{early:?}"
+        );
+        client.write_all(b"GET").await.unwrap();
+        conn.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"GET");
+    }
+
     #[test]
     fn a_listener_without_reuseport_is_shared_by_its_siblings() {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let first = one(bind_one(addr, false, false).unwrap(), Sharing::Duplicate);
+        let first = one(bind_one(addr, false, false).unwrap(), Sharing::duplicate());
         let sibling = bind_sibling(&first).unwrap();
         let local = first.list[0].local;
         assert_eq!(inode(&first.list[0].socket), inode(&sibling.list[0].socket));

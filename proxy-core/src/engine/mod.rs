@@ -215,7 +215,7 @@ impl Engine {
                 frontend_name: name,
                 socket,
                 local,
-                sharing: listen::Sharing::Duplicate,
+                sharing: listen::Sharing::duplicate(),
             });
         }
         Ok(Listeners {
@@ -275,16 +275,16 @@ impl Engine {
                 .get(l.frontend)
                 .cloned()
                 .ok_or(EngineError::ForeignListeners)?;
-            tokio_listeners.push((tl, fe));
+            tokio_listeners.push((tl, fe, l.sharing.pause_lock()));
         }
-        for (tl, fe) in tokio_listeners {
+        for (tl, fe, shared) in tokio_listeners {
             let ctx = Shared {
                 rt: Arc::clone(&self.rt),
                 fe,
                 stop: stop_rx.clone(),
                 _alive: alive_tx.clone(),
             };
-            tokio::spawn(accept_loop(tl, ctx));
+            tokio::spawn(accept_loop(tl, shared, ctx));
         }
         if services {
             cli_exec::spawn(&self.rt, listeners.cli, &stop_rx);
@@ -348,12 +348,24 @@ fn fixed_local(listener: &TcpListener) -> Option<std::net::SocketAddr> {
         .filter(|a| !a.ip().is_unspecified())
 }
 
-async fn accept_loop(mut listener: TcpListener, ctx: Shared) {
+/// Accepts on `listener` until a soft stop; `shared` is the pause lock of
+/// a socket other threads accept on too.
+async fn accept_loop(
+    mut listener: TcpListener,
+    shared: Option<Arc<std::sync::Mutex<()>>>,
+    ctx: Shared,
+) {
     let mut paused = ctx.rt.listeners.subscribe();
     let mut bound = fixed_local(&listener);
     loop {
         if *paused.borrow_and_update() {
-            let held = listen::hold_paused(listener, &ctx.fe.name, &mut paused, ctx.stopped());
+            let held = listen::hold_paused(
+                listener,
+                &ctx.fe.name,
+                shared.as_deref(),
+                &mut paused,
+                ctx.stopped(),
+            );
             match held.await {
                 Some(l) if !ctx.stopping() => listener = l,
                 _ => return,
@@ -361,7 +373,10 @@ async fn accept_loop(mut listener: TcpListener, ctx: Shared) {
             bound = fixed_local(&listener);
             continue;
         }
+        // Biased: a pause is seen before the hang-up that another thread's
+        // pausing of a shared socket reports to this one's accept.
         let accepted = tokio::select! {
+            biased;
             () = ctx.stopped() => return,
             () = listen::pause_changed(&mut paused) => continue,
             a = listener.accept() => a,
