@@ -1,12 +1,14 @@
 //! `show servers state` and the server rows of `show stat` for servers in
 //! each situation (checked or not, `disabled`, backup, weight 0, drained
 //! and put in maintenance through the runtime API and back, added and
-//! deleted at run time), column for column against HAProxy 2.6.12's,
+//! deleted at run time, checks disabled and enabled, weights set in each
+//! state), column for column against HAProxy 2.6.12's,
 //! captured by data/cli/capture_states.sh. Masked: the columns that
 //! measure time; `need_conn_est`, HAProxy's estimate of the connections a
 //! server needs, which also counts health check connections (haproxyd does
-//! not estimate it); and the backend's `slim`, which follows the global
-//! `maxconn` HAProxy derives from the machine's file descriptor limit.
+//! not estimate it); the backend's `slim`, which follows the global
+//! `maxconn` HAProxy derives from the machine's file descriptor limit; and
+//! the "* " that `check_status` shows while a check is under way.
 
 mod stats_util;
 
@@ -77,6 +79,9 @@ fn comparable(listing: &str, port: u16) -> Vec<String> {
                     let name = header.get(i).copied().unwrap_or_default();
                     if MASKED.contains(&name) || (name == "slim" && l.starts_with("b,BACKEND,")) {
                         String::new()
+                    } else if name == "check_status" {
+                        // "* " marks a check under way at that instant.
+                        f.trim_start_matches("* ").to_string()
                     } else {
                         f.replace(&format!(":{port}"), &format!(":{CAPTURED_PORT}"))
                     }
@@ -256,6 +261,33 @@ fn server_states_follow_haproxy_column_for_column() {
                 "add server b/a6 127.0.0.1:18692",
             ],
             "added and deleted",
+        ),
+        (
+            &["disable health b/chk", "disable health b/down"],
+            "checks disabled",
+        ),
+        (
+            &[
+                "set server b/w0 weight 7",
+                "set server b/mt state maint",
+                "set server b/mt weight 9",
+                "set server b/down weight 4",
+                "set server b/dr state drain",
+                "set server b/dr weight 5",
+                "set server b/a5 weight 6",
+                "set server b/dis weight 8",
+            ],
+            "weights",
+        ),
+        (
+            &[
+                "enable health b/chk",
+                "enable health b/down",
+                "set server b/mt state ready",
+                "set server b/dis state ready",
+                "enable server b/a5",
+            ],
+            "checks enabled, back from maintenance",
         ),
     ];
     for (commands, step) in steps {

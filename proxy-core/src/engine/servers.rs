@@ -95,9 +95,9 @@ pub struct ServerStatus {
     /// Weight from the configuration.
     pub initial_weight: u32,
     /// Weight the balancer uses when the server is usable (lower during
-    /// `slowstart`); HAProxy shows it for a server down or in maintenance
-    /// too, and 1 for a server added at run time until it first leaves
-    /// maintenance.
+    /// `slowstart`); HAProxy shows it for a server down too, and in
+    /// maintenance the one the server had when it entered (1 for a server
+    /// added at run time).
     pub effective_weight: u32,
     /// Whether health checks are configured.
     pub check_configured: bool,
@@ -152,9 +152,12 @@ struct Inner {
     warming_since: Option<Instant>,
     failed_checks: u64,
     down_transitions: u64,
-    /// Added at run time and not yet out of maintenance: HAProxy has not
-    /// computed its effective weight yet and shows 1.
-    never_ready: bool,
+    /// The weight shown while in maintenance: HAProxy does not update a
+    /// server's effective weight there, so the statistics go on showing
+    /// the one it had when it entered (its configured weight for
+    /// `disabled`, 1 for a server added at run time), whatever `set
+    /// weight` says meanwhile.
+    frozen_weight: Option<u32>,
 }
 
 /// A server's run-time state and what depends on it.
@@ -211,7 +214,7 @@ impl ServerRt {
                 warming_since: None,
                 failed_checks: 0,
                 down_transitions: 0,
-                never_ready: false,
+                frozen_weight: disabled.then_some(weight),
             }),
             evicted: Notify::new(),
             recheck: Notify::new(),
@@ -243,7 +246,7 @@ impl ServerRt {
             // Not up until it leaves maintenance, so that `enable health`
             // leaves the counter at 0 as HAProxy's does.
             i.up = false;
-            i.never_ready = true;
+            i.frozen_weight = Some(1);
         }
         rt
     }
@@ -549,6 +552,7 @@ fn set_admin(be: &Arc<Backend>, index: usize, admin: AdminState) {
             if i.up {
                 i.down_transitions += 1;
             }
+            i.frozen_weight = Some(effective_weight(&i, s.slowstart, now));
             // HAProxy pauses the checks and zeroes the counter, which for
             // a server without checks stays at 0 from then on.
             i.check_paused |= i.check_enabled;
@@ -566,7 +570,7 @@ fn set_admin(be: &Arc<Backend>, index: usize, admin: AdminState) {
                 }
             }
             i.up = true;
-            i.never_ready = false;
+            i.frozen_weight = None;
             i.warming_since = s.slowstart.map(|_| now);
         }
         sync_balancer(&mut bal, s, &i, now);
@@ -818,39 +822,28 @@ impl ServerRef {
     }
 
     /// Enables or disables health checks (`enable health` / `disable
-    /// health`). A server whose checks are disabled is taken as up.
+    /// health`). As in HAProxy, the server keeps its state and its health
+    /// counter: one that checks took down stays down until they take it up
+    /// again.
     pub fn set_health_checks(&self, enabled: bool) -> Result<(), ServerStateError> {
         let Some(s) = self.srv() else {
             return Ok(());
         };
-        let Some(conf) = &s.check else {
+        if s.check.is_none() {
             return Err(ServerStateError::NoCheck(format!(
                 "{}/{}",
                 self.be.name, s.name
             )));
-        };
-        let now = Instant::now();
+        }
         {
-            let mut bal = lock(&self.be.balancer);
             let mut i = lock(&s.rt.inner);
             if i.check_enabled == enabled {
                 return Ok(());
             }
             i.check_enabled = enabled;
-            if !enabled && !i.up {
-                i.up = true;
-                i.last_change = now;
-            }
-            // In maintenance the counter stays as it is (0 once paused).
-            if i.admin != AdminState::Maint {
-                i.health = if i.up { conf.rise } else { 0 };
-            }
-            sync_balancer(&mut bal, s, &i, now);
         }
         if enabled {
             s.rt.recheck.notify_one();
-        } else {
-            self.be.queue.notify_waiters();
         }
         Ok(())
     }
@@ -903,11 +896,9 @@ impl ServerRef {
             backup: s.backup,
             weight: i.uweight,
             initial_weight: s.initial_weight,
-            effective_weight: if i.never_ready {
-                1
-            } else {
-                effective_weight(&i, s.slowstart, now)
-            },
+            effective_weight: i
+                .frozen_weight
+                .unwrap_or_else(|| effective_weight(&i, s.slowstart, now)),
             check_configured: s.check.is_some(),
             check_enabled: i.check_enabled,
             check_paused: i.check_paused,
@@ -943,7 +934,7 @@ mod tests {
             warming_since: since,
             failed_checks: 0,
             down_transitions: 0,
-            never_ready: false,
+            frozen_weight: None,
         }
     }
 

@@ -383,7 +383,9 @@ fn status_text(st: &ServerStatus) -> String {
     match st.admin {
         AdminState::Maint => "MAINT".into(),
         AdminState::Drain => "DRAIN".into(),
-        _ if !st.check_enabled => "no check".into(),
+        // A server checks took down stays down once they are disabled.
+        _ if !st.check_enabled && st.up => "no check".into(),
+        _ if !st.check_enabled => "DOWN".into(),
         _ if st.up && st.check_health + 1 < rise + fall => {
             format!(
                 "UP {}/{}",

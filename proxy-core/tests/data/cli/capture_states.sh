@@ -87,3 +87,20 @@ for c in "add server b/a1 127.0.0.1:18692" "add server b/a2 127.0.0.1:18692 chec
   ask "$c"
 done
 snap "added and deleted"
+# Checks disabled on a server up and on one down; weights set on servers
+# in maintenance (HAProxy shows the weight they had), down and drained.
+ask "disable health b/chk"
+ask "disable health b/down"
+snap "checks disabled"
+for c in "set server b/w0 weight 7" "set server b/mt state maint" "set server b/mt weight 9" \
+         "set server b/down weight 4" "set server b/dr state drain" "set server b/dr weight 5" \
+         "set server b/a5 weight 6" "set server b/dis weight 8"; do
+  ask "$c"
+done
+snap "weights"
+for c in "enable health b/chk" "enable health b/down" "set server b/mt state ready" \
+         "set server b/dis state ready" "enable server b/a5"; do
+  ask "$c"
+done
+sleep 1
+snap "checks enabled, back from maintenance"
