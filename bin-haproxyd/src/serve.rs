@@ -130,12 +130,13 @@ struct Workers {
     stop: tokio::sync::watch::Sender<bool>,
     /// One message per thread when it ends: `Err` if it could not serve.
     done: tokio::sync::mpsc::UnboundedReceiver<Result<(), String>>,
+    /// How many threads were started.
     count: usize,
 }
 
 impl Workers {
     /// Starts one thread per runtime and listener set. The threads serve
-    /// until the returned switch turns true, then finish their sessions.
+    /// until `stop` turns true (or is dropped), then finish their sessions.
     fn start(
         engine: &Engine,
         others: Vec<(tokio::runtime::Runtime, Listeners)>,
