@@ -304,16 +304,11 @@ fn servers_state(rt: &Arc<Runtime>, only: Option<&str>) -> String {
     let mut out = String::from(
         "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n",
     );
-    let snap = stats_view::snapshot(rt);
     for sref in rt_handle(rt).servers() {
         if only.is_some_and(|o| o != sref.backend()) {
             continue;
         }
-        let iid = snap
-            .rows
-            .iter()
-            .find(|r| r.pxname() == sref.backend())
-            .map_or(0, |r| r.proxy_id);
+        let iid = rt.stats.proxy_id(sref.backend()).unwrap_or(0);
         let st = sref.status();
         // HAProxy's numbers: operational 0 stopped / 2 running; admin
         // bits 1 forced maintenance, 4 `disabled` in the configuration

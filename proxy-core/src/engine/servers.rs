@@ -738,6 +738,14 @@ pub struct ServerRef {
 }
 
 impl ServerRef {
+    /// The server at `index` in `be`'s list.
+    pub(crate) fn at(be: &Arc<Backend>, index: usize) -> ServerRef {
+        ServerRef {
+            be: Arc::clone(be),
+            index,
+        }
+    }
+
     fn srv(&self) -> Option<&Server> {
         self.be.servers.get(self.index)
     }

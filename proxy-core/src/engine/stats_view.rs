@@ -506,15 +506,12 @@ pub(crate) fn snapshot(rt: &Arc<Runtime>) -> Snapshot {
         }
         if *is_be {
             if let Some(be) = rt.backends.iter().find(|b| &b.name == name) {
-                let handle = EngineHandle::new(Arc::clone(rt));
                 let mut act = 0u32;
                 let mut bck = 0u32;
                 let mut weight = 0u32;
                 let mut queued = 0u32;
-                for (_, s) in be.servers.live() {
-                    let Some(sref) = handle.server(name, &s.name) else {
-                        continue;
-                    };
+                for (index, s) in be.servers.live() {
+                    let sref = ServerRef::at(be, index);
                     let st = sref.status();
                     let mut r = Row::new(ObjType::Server, name, &s.name, iid, sref.id());
                     traffic_cols(&mut r, &s.counters, now);
