@@ -766,7 +766,8 @@ impl ServerRef {
         self.srv().map_or("", |s| s.name.as_str())
     }
 
-    /// The server's numeric id (its 1-based rank in the backend).
+    /// The server's numeric id: 1 to N for the configured servers, the
+    /// lowest free one for a server added at run time (as in HAProxy).
     pub fn id(&self) -> u32 {
         self.srv().map_or(0, |s| s.id.0)
     }
