@@ -896,6 +896,9 @@ async fn forward_response(
         server_reusable: false,
         client_keep: false,
     };
+    // A stream shut down (`shutdown session`) ends here as HAProxy's: a
+    // 502 before the response head, a cut body after it.
+    let me = super::streams::current();
     let mut parser = HeadParser::new(Limits::default());
     let mut res = loop {
         match parser.parse_response(sbuf, &cx.info) {
@@ -908,11 +911,20 @@ async fn forward_response(
                 txn.bytes += super::logging::htx_response_len(&head);
             }
             Ok(Some(head)) => break head,
-            Ok(None) => match read_some(srd, sbuf, t_server).await {
-                Ok(n) if n > 0 => {}
-                Ok(_) | Err(Some(_)) => return no_head(cwr, txn, 502, *b"SH", t_client).await,
-                Err(None) => return no_head(cwr, txn, 504, *b"sH", t_client).await,
-            },
+            Ok(None) => {
+                let read = tokio::select! {
+                    r = read_some(srd, sbuf, t_server) => Some(r),
+                    () = super::streams::killed(me.as_deref()) => None,
+                };
+                match read {
+                    None => return killed_before_head(cwr, txn, cx.client_keep, t_client).await,
+                    Some(Ok(n)) if n > 0 => {}
+                    Some(Ok(_) | Err(Some(_))) => {
+                        return no_head(cwr, txn, 502, *b"SH", t_client).await;
+                    }
+                    Some(Err(None)) => return no_head(cwr, txn, 504, *b"sH", t_client).await,
+                }
+            }
             Err(_) => return no_head(cwr, txn, 502, *b"PH", t_client).await,
         }
     };
@@ -1030,7 +1042,14 @@ async fn forward_response(
         Err(_) => return fail(ResEnd::Broken(*b"SD")),
     }
     loop {
-        match read_some(srd, sbuf, t_server).await {
+        let read = tokio::select! {
+            r = read_some(srd, sbuf, t_server) => Some(r),
+            () = super::streams::killed(me.as_deref()) => None,
+        };
+        let Some(read) = read else {
+            return fail(ResEnd::Broken(*b"KD"));
+        };
+        match read {
             Ok(n) if n > 0 => {}
             Ok(_) => {
                 return if dec.finish().is_ok() {
@@ -1063,6 +1082,34 @@ async fn forward_response(
                 client_keep,
             };
         }
+    }
+}
+
+/// Answers a stream shut down while it waited for the response head, as
+/// HAProxy 2.6 does: its 502 page (announcing the close unless the client
+/// keeps the connection), counted without that header, and `KH`. HAProxy
+/// then keeps a keep-alive client; this closes it.
+async fn killed_before_head(
+    cwr: &mut ClientWriter,
+    txn: &mut TxnLog,
+    client_keep: bool,
+    t_client: Option<Duration>,
+) -> ResOutcome {
+    let page = error_page(502);
+    txn.status = 502;
+    txn.termination = *b"KH";
+    let sent = if client_keep {
+        write_all(cwr, page, t_client).await
+    } else {
+        write_all(cwr, &with_close(page), t_client).await
+    };
+    if sent.is_ok() {
+        txn.bytes += super::logging::htx_message_len(page);
+    }
+    ResOutcome {
+        end: ResEnd::NoHead,
+        server_reusable: false,
+        client_keep: false,
     }
 }
 
@@ -1623,6 +1670,9 @@ impl Http {
             set_cookie,
             prefix_with,
         };
+        // From here a shutdown is answered and logged by the response
+        // direction before the stream ends.
+        let _handling = super::streams::current().map(|s| s.handling());
         let mut body_in = 0u64;
         let (req_end, out) = {
             let req_dir = forward_request(

@@ -7,17 +7,24 @@
 //! closed and its server slot freed. The stream records which backend and
 //! server it uses from the task it runs in: [`current`] gives the stream of
 //! the running task to the code that picks and connects to servers.
+//!
+//! Code that ends a killed stream as HAProxy does (an error page, a log
+//! line with `K` termination flags) holds a [`Handling`] guard meanwhile:
+//! the task is then left to finish, and dropped only once no guard is held.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
 use proxy_config::Mode;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 
 use super::model::{Backend, lock};
@@ -140,6 +147,8 @@ pub(crate) struct Stream {
     attached: Mutex<Attached>,
     killed: AtomicBool,
     kill: Notify,
+    /// How many [`Handling`] guards are held.
+    handlers: AtomicUsize,
 }
 
 /// Removes a stream from the registry when its task ends, however it ends.
@@ -171,6 +180,7 @@ impl Registry {
             attached: Mutex::new(Attached::default()),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            handlers: AtomicUsize::new(0),
         });
         if let Some(shard) = self.shard(s.id) {
             lock(shard).insert(s.id, Arc::clone(&s));
@@ -286,7 +296,7 @@ impl Stream {
             .scope(Arc::clone(&self), async move {
                 tokio::select! {
                     () = fut => {}
-                    () = me.killed() => {}
+                    () = me.killed_unhandled() => {}
                 }
             })
             .await;
@@ -298,16 +308,40 @@ impl Stream {
         self.kill.notify_waiters();
     }
 
-    async fn killed(&self) {
+    /// Whether the stream was shut down.
+    pub(crate) fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the stream is shut down.
+    pub(crate) async fn killed(&self) {
+        self.wait_for(|| self.is_killed()).await;
+    }
+
+    /// Resolves once the stream is shut down and no [`Handling`] guard is
+    /// held.
+    async fn killed_unhandled(&self) {
+        self.wait_for(|| self.is_killed() && self.handlers.load(Ordering::Acquire) == 0)
+            .await;
+    }
+
+    async fn wait_for(&self, cond: impl Fn() -> bool) {
         loop {
             let woken = self.kill.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            if self.killed.load(Ordering::Acquire) {
+            if cond() {
                 return;
             }
             woken.await;
         }
+    }
+
+    /// Until the guard is dropped, a shutdown leaves the task running: the
+    /// caller watches [`Stream::killed`] and ends the stream itself.
+    pub(crate) fn handling(self: &Arc<Self>) -> Handling {
+        self.handlers.fetch_add(1, Ordering::AcqRel);
+        Handling(Arc::clone(self))
     }
 
     /// The stream waits for or uses `backend`.
@@ -466,6 +500,96 @@ impl Stream {
     }
 }
 
+/// Held while the running code ends a shut-down stream itself; see
+/// [`Stream::handling`].
+#[derive(Debug)]
+pub(crate) struct Handling(Arc<Stream>);
+
+impl Drop for Handling {
+    fn drop(&mut self) {
+        self.0.handlers.fetch_sub(1, Ordering::AcqRel);
+        // The task's own wait looks again: a shutdown seen meanwhile ends
+        // it now.
+        self.0.kill.notify_waiters();
+    }
+}
+
+/// Resolves when `stream` is shut down; never without a stream.
+pub(crate) async fn killed(stream: Option<&Stream>) {
+    match stream {
+        Some(s) => s.killed().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A connection whose reads and writes fail once its stream is shut down,
+/// so that a copy loop over it ends with what it counted so far.
+pub(crate) struct Killable<'a, T> {
+    inner: &'a mut T,
+    kill: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
+    killed: bool,
+}
+
+impl<'a, T> Killable<'a, T> {
+    /// Wraps `inner`, watching `stream` (nothing without one).
+    pub(crate) fn new(inner: &'a mut T, stream: Option<Arc<Stream>>) -> Self {
+        Killable {
+            inner,
+            kill: Box::pin(async move { killed(stream.as_deref()).await }),
+            killed: false,
+        }
+    }
+
+    fn check(&mut self, cx: &mut Context<'_>) -> std::io::Result<()> {
+        if !self.killed && self.kill.as_mut().poll(cx).is_ready() {
+            self.killed = true;
+        }
+        if self.killed {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "stream shut down",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Killable<'_, T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if let Err(e) = this.check(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut *this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Killable<'_, T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if let Err(e) = this.check(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut *this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,5 +652,57 @@ mod tests {
         task.await;
         assert!(reg.find(id).is_none());
         assert!(reg.show().is_empty());
+    }
+
+    fn cli_stream(reg: &Registry) -> Arc<Stream> {
+        let origin = Origin::Cli {
+            socket: 1,
+            src: None,
+        };
+        reg.register(origin, None)
+    }
+
+    #[tokio::test]
+    async fn a_handled_kill_lets_the_task_finish() {
+        let reg = Registry::default();
+        let s = cli_stream(&reg);
+        let finished = Arc::new(AtomicBool::new(false));
+        let done = Arc::clone(&finished);
+        let me = Arc::clone(&s);
+        let task = Arc::clone(&s).run(&reg, async move {
+            let guard = me.handling();
+            me.killed().await;
+            tokio::task::yield_now().await;
+            done.store(true, Ordering::Release);
+            drop(guard);
+            std::future::pending::<()>().await;
+        });
+        let killer = async {
+            tokio::task::yield_now().await;
+            s.shutdown();
+        };
+        tokio::join!(task, killer);
+        assert!(finished.load(Ordering::Acquire));
+        assert!(reg.find(s.id).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_killable_connection_fails_once_killed() {
+        use tokio::io::AsyncReadExt;
+        let reg = Registry::default();
+        let s = cli_stream(&reg);
+        let (mut a, _b) = tokio::io::duplex(64);
+        let mut k = Killable::new(&mut a, Some(Arc::clone(&s)));
+        let mut buf = [0u8; 8];
+        let read = k.read(&mut buf);
+        let killer = async {
+            tokio::task::yield_now().await;
+            s.shutdown();
+        };
+        let (r, ()) = tokio::join!(read, killer);
+        assert_eq!(
+            r.map_err(|e| e.kind()).err(),
+            Some(std::io::ErrorKind::ConnectionAborted)
+        );
     }
 }

@@ -10,6 +10,7 @@ use proxy_acl::RequestView;
 use super::connect::{self, KeyOwned};
 use super::model::{Backend, Server};
 use super::stream::ClientStream;
+use super::streams::Killable;
 use super::tunnel::{self, TunnelEnd};
 use super::{Endpoints, Session};
 use crate::log::httplog::{StreamLog, Timers};
@@ -142,8 +143,16 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
     let idle = be
         .timeout_tunnel
         .or_else(|| min_timeout(session.fe().timeout_client, be.timeout_server));
-    let stats = tunnel::run(&mut client, &mut server_stream, idle).await;
+    // A shutdown (`shutdown session`) fails the client side: the tunnel
+    // ends with what it forwarded, logged with `K`, as HAProxy's.
+    let me = super::streams::current();
+    let _handling = me.as_ref().map(|s| s.handling());
+    let stats = {
+        let mut client = Killable::new(&mut client, me.clone());
+        tunnel::run(&mut client, &mut server_stream, idle).await
+    };
     let termination = match stats.end {
+        _ if me.as_ref().is_some_and(|s| s.is_killed()) => *b"K-",
         TunnelEnd::Closed => *b"--",
         TunnelEnd::Timeout => *b"cD",
         TunnelEnd::ClientError => *b"CD",
