@@ -13,38 +13,23 @@
 //!
 //! Skipped with a printed reason when `haproxy` is not installed.
 
+mod diff_util;
 mod stats_util;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use diff_util::{Syslog, free_port, with_haproxy};
 use regex::Regex;
 use stats_util::Proxy;
 
 /// Generous bound on every wait: the machine may be loaded.
 const PATIENCE: Duration = Duration::from_secs(20);
-
-fn free_port() -> u16 {
-    // Never the same port twice in this process: haproxy binds with
-    // SO_REUSEPORT and would share a port handed out twice.
-    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("ephemeral port");
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
-}
 
 /// A server that never finishes an answer: `GET /part` gets a response
 /// head and 2 of its 10 body bytes, `tcpdata` gets `hello`, anything else
@@ -109,42 +94,6 @@ fn hold(mut s: TcpStream) {
     let _ = s.shutdown(Shutdown::Both);
 }
 
-/// Collects syslog datagrams on a loopback UDP port.
-struct Syslog(UdpSocket);
-
-impl Syslog {
-    fn new() -> Syslog {
-        let s = UdpSocket::bind("127.0.0.1:0").expect("udp");
-        s.set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("timeout");
-        Syslog(s)
-    }
-
-    fn port(&self) -> u16 {
-        self.0.local_addr().expect("address").port()
-    }
-
-    /// The next datagram, waiting for it up to [`PATIENCE`].
-    fn next(&self) -> Option<String> {
-        let deadline = Instant::now() + PATIENCE;
-        let mut buf = [0u8; 4096];
-        while Instant::now() < deadline {
-            if let Ok(n) = self.0.recv(&mut buf) {
-                return Some(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        }
-        None
-    }
-
-    /// Drops what is waiting (start-up notices), without waiting for more.
-    fn drain(&self) {
-        let mut buf = [0u8; 4096];
-        self.0.set_nonblocking(true).expect("nonblocking");
-        while self.0.recv(&mut buf).is_ok() {}
-        self.0.set_nonblocking(false).expect("blocking again");
-    }
-}
-
 /// One proxy under test: where its listeners and runtime API are.
 struct Side {
     http: SocketAddr,
@@ -177,7 +126,14 @@ listen tcpin
 
 /// The runtime API's answer to `command`.
 fn cli(sock: &Path, command: &str) -> String {
-    let mut s = UnixStream::connect(sock).expect("stats socket");
+    let deadline = Instant::now() + PATIENCE;
+    let mut s = loop {
+        match UnixStream::connect(sock) {
+            Ok(s) => break s,
+            Err(e) => assert!(Instant::now() < deadline, "{}: {e}", sock.display()),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     s.set_read_timeout(Some(PATIENCE)).expect("timeout");
     s.write_all(format!("{command}\n").as_bytes())
         .expect("command");
@@ -315,7 +271,7 @@ fn run_case(case: &Case, kill: Kill, side: &Side, syslog: &Syslog) -> (String, S
     assert_eq!(answer.trim(), "", "{kill:?}");
     got.extend(read_answer(&mut c, 0));
     let log = syslog
-        .next()
+        .next_within(PATIENCE)
         .unwrap_or_else(|| format!("<no line for {}>", case.name));
     (String::from_utf8_lossy(&got).into_owned(), mask(&log))
 }
@@ -358,19 +314,9 @@ fn run_all(side: &Side, syslog: &Syslog) -> Vec<(String, String, String)> {
     out
 }
 
-/// Stops the haproxy this test started, by its handle, even when the test
-/// panics, and removes its files.
-struct Running(Child, PathBuf);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
-
 fn haproxy_side(backend: SocketAddr, syslog: &Syslog) -> Option<Vec<(String, String, String)>> {
+    // The runtime API socket lives apart from haproxy's own files, as the
+    // configuration names it before they exist.
     let dir = std::env::temp_dir().join(format!("kill-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (http, tcp) = (free_port(), free_port());
@@ -381,40 +327,20 @@ fn haproxy_side(backend: SocketAddr, syslog: &Syslog) -> Option<Vec<(String, Str
         tcp,
         backend,
     );
-    let cfg = dir.join("haproxy.cfg");
-    std::fs::write(&cfg, text).expect("config");
-    let err = dir.join("haproxy.stderr");
-    let child = Command::new("haproxy")
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .ok()?;
-    let mut running = Running(child, dir.clone());
     let side = Side {
         http: ([127, 0, 0, 1], http).into(),
         tcp: ([127, 0, 0, 1], tcp).into(),
         sock: dir.join("admin.sock"),
     };
-    let deadline = Instant::now() + PATIENCE;
     // Probed on the HTTP listener: a connection closed without a request
-    // reaches no server, so no stream is left for the cases to find.
-    while TcpStream::connect(side.http).is_err() || !side.sock.exists() {
-        if let Ok(Some(status)) = running.0.try_wait() {
-            panic!(
-                "haproxy exited with {status}: {}",
-                std::fs::read_to_string(&err).unwrap_or_default()
-            );
-        }
-        assert!(Instant::now() < deadline, "haproxy does not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // The probe that got through is logged (`CR`): out of the way first.
-    let _ = syslog.next();
-    Some(run_all(&side, syslog))
+    // reaches no server, so no stream is left for the cases to find; its
+    // line (`CR`) is out of the way first.
+    let out = with_haproxy("kill", &text, http, || {
+        let _ = syslog.next_within(PATIENCE);
+        run_all(&side, syslog)
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    out
 }
 
 fn engine_side(backend: SocketAddr, syslog: &Syslog) -> Vec<(String, String, String)> {

@@ -20,33 +20,17 @@
 //!
 //! Skipped with a printed reason when `haproxy` is not installed.
 
+mod diff_util;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use diff_util::{Syslog, free_port, with_haproxy};
 use proxy_core::engine::Engine;
 use regex::Regex;
-
-fn free_port() -> u16 {
-    // Never the same port twice: haproxy and haproxyd bind with SO_REUSEPORT,
-    // so two proxies handed one port would share it instead of failing.
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("ephemeral port");
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
-}
 
 /// Requests to `/hold` wait at the backend until [`Hold::release`].
 struct Hold {
@@ -188,44 +172,6 @@ fn answer(stream: TcpStream) {
     if request_line.ends_with("HTTP/1.1") {
         let mut rest = Vec::new();
         let _ = reader.read_to_end(&mut rest);
-    }
-}
-
-/// Collects syslog datagrams on a loopback UDP port.
-struct Syslog(UdpSocket);
-
-impl Syslog {
-    fn new() -> Syslog {
-        let s = UdpSocket::bind("127.0.0.1:0").expect("udp");
-        s.set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("timeout");
-        Syslog(s)
-    }
-
-    fn port(&self) -> u16 {
-        self.0.local_addr().expect("address").port()
-    }
-
-    /// The next datagram, waiting up to 5 s.
-    fn next(&self) -> Option<String> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut buf = [0u8; 4096];
-        while Instant::now() < deadline {
-            if let Ok(n) = self.0.recv(&mut buf) {
-                return Some(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        }
-        None
-    }
-
-    /// Drops what is waiting (start-up notices, lines of an earlier
-    /// attempt), without waiting for more.
-    fn drain(&self) {
-        let mut buf = [0u8; 4096];
-        if self.0.set_nonblocking(true).is_ok() {
-            while self.0.recv(&mut buf).is_ok() {}
-        }
-        self.0.set_nonblocking(false).expect("blocking again");
     }
 }
 
@@ -598,21 +544,6 @@ fn send(port: u16, request: &str) {
     let _ = s.read_to_end(&mut sink);
 }
 
-fn wait_listening(port: u16, child: &mut Child, err: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "haproxy exited with {status}: {}",
-                std::fs::read_to_string(err).unwrap_or_default()
-            );
-        }
-        assert!(Instant::now() < deadline, "haproxy does not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The next log line, or a placeholder naming the case that has none.
 fn line_of(syslog: &Syslog, name: &str) -> (String, String) {
     let line = syslog
@@ -773,38 +704,6 @@ fn ports(syslog: &Syslog, b1: u16, b2: u16) -> Ports {
         b1,
         b2,
     }
-}
-
-/// Runs `f` beside the real haproxy serving `text`, once it listens on
-/// `probe`; `None` when haproxy cannot be started.
-fn with_haproxy<T>(name: &str, text: &str, probe: u16, f: impl FnOnce() -> T) -> Option<T> {
-    /// Stops the haproxy this test started, by its handle, even when the
-    /// test panics, and removes its files.
-    struct Running(Child, PathBuf);
-    impl Drop for Running {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-            let _ = std::fs::remove_dir_all(&self.1);
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("log-diff-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let cfg = dir.join("haproxy.cfg");
-    std::fs::write(&cfg, text).expect("write config");
-    let err = dir.join("haproxy.stderr");
-    let child = Command::new("haproxy")
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .ok()?;
-    let mut running = Running(child, dir);
-    wait_listening(probe, &mut running.0, &err);
-    Some(f())
 }
 
 /// Runs `f` beside the engine serving `text`.
