@@ -292,7 +292,7 @@ pub(crate) async fn connect(
         match failure {
             Ok(stream) => {
                 if let (Some(s), ServerStream::Tcp(tcp)) = (&slot.stream, &stream) {
-                    s.set_server_conn(tcp.as_raw_fd(), tcp.local_addr().ok());
+                    s.set_server_conn(tcp.as_raw_fd());
                 }
                 return Ok(Connected {
                     stream,

@@ -11,6 +11,12 @@
 //! Code that ends a killed stream as HAProxy does (an error page, a log
 //! line with `K` termination flags) holds a [`Handling`] guard meanwhile:
 //! the task is then left to finish, and dropped only once no guard is held.
+//!
+//! Registering costs a connection little: one allocation, one short lock
+//! on one of several shards, no formatting and no system call; what
+//! `show sess` prints is worked out when it asks. Whatever waits for a
+//! shutdown runs in the stream's own task, so a shutdown has one waker to
+//! wake, and waiting for it takes no lock once the task's waker is known.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -20,14 +26,12 @@ use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Instant, SystemTime};
 
-use proxy_config::Mode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::Notify;
 
-use super::model::{Backend, lock};
+use super::model::{Backend, Frontend, lock};
 
 tokio::task_local! {
     static CURRENT: Arc<Stream>;
@@ -43,17 +47,20 @@ pub(crate) fn register_client(
     session: &super::Session,
     client: &super::stream::ClientStream,
 ) -> Arc<Stream> {
-    let fe = session.fe();
     let origin = Origin::Client {
-        frontend: fe.name.clone(),
-        mode: fe.mode,
+        frontend: Arc::clone(&session.ctx.fe),
         src: session.ep.src,
         dst: session.ep.dst,
     };
     let fd = match client {
         super::stream::ClientStream::Tcp(s) => s.as_raw_fd(),
     };
-    session.ctx.rt.streams.register(origin, Some(fd))
+    // The session's own clock readings: no second reading per connection.
+    session
+        .ctx
+        .rt
+        .streams
+        .register_at(origin, Some(fd), (session.accepted_at, session.started))
 }
 
 /// Ids are shown as HAProxy shows its stream pointers; they start high so
@@ -94,13 +101,10 @@ impl Default for Registry {
 /// Where a stream comes from.
 #[derive(Debug, Clone)]
 pub(crate) enum Origin {
-    /// A client of frontend `frontend` (`mode` is its mode), accepted on
-    /// `dst`.
+    /// A client of frontend `frontend`, accepted on `dst`.
     Client {
-        /// Frontend name.
-        frontend: String,
-        /// Frontend mode.
-        mode: Mode,
+        /// The frontend (its name and mode are shown).
+        frontend: Arc<Frontend>,
         /// Client address.
         src: SocketAddr,
         /// Local address the client reached.
@@ -122,13 +126,10 @@ struct Attached {
     backend: Option<Arc<Backend>>,
     /// Index of the server in the backend, while it holds a slot there.
     server: Option<usize>,
-    /// The server connection's descriptor and local address, while
-    /// connected.
-    server_conn: Option<(i32, Option<SocketAddr>)>,
+    /// The server connection's descriptor, while connected; its local
+    /// address is looked up only when shown.
+    server_conn: Option<i32>,
 }
-
-/// A server connection's descriptor and local address.
-type ServerConn = (i32, Option<SocketAddr>);
 
 /// A stream's backend and the index of its server there, if any.
 type Attachment = Option<(Arc<Backend>, Option<usize>)>;
@@ -146,7 +147,8 @@ pub(crate) struct Stream {
     client_fd: AtomicI32,
     attached: Mutex<Attached>,
     killed: AtomicBool,
-    kill: Notify,
+    /// The waker of the task serving the stream (see the module doc).
+    waker: Mutex<Option<Waker>>,
     /// How many [`Handling`] guards are held.
     handlers: AtomicUsize,
 }
@@ -168,18 +170,29 @@ impl Drop for Deregister<'_> {
 impl Registry {
     /// Registers a new stream.
     pub(crate) fn register(&self, origin: Origin, client_fd: Option<i32>) -> Arc<Stream> {
+        self.register_at(origin, client_fd, (SystemTime::now(), Instant::now()))
+    }
+
+    /// Registers a new stream accepted at `accepted` (wall clock and
+    /// monotonic).
+    pub(crate) fn register_at(
+        &self,
+        origin: Origin,
+        client_fd: Option<i32>,
+        (accepted, started): (SystemTime, Instant),
+    ) -> Arc<Stream> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let s = Arc::new(Stream {
             id: FIRST_ID.wrapping_add(n.wrapping_mul(ID_STEP)),
             uniq: n,
             epoch: self.epoch.load(Ordering::Relaxed),
             origin,
-            accepted: SystemTime::now(),
-            started: Instant::now(),
+            accepted,
+            started,
             client_fd: AtomicI32::new(client_fd.unwrap_or(-1)),
             attached: Mutex::new(Attached::default()),
             killed: AtomicBool::new(false),
-            kill: Notify::new(),
+            waker: Mutex::new(None),
             handlers: AtomicUsize::new(0),
         });
         if let Some(shard) = self.shard(s.id) {
@@ -293,11 +306,22 @@ impl Stream {
         };
         let me = Arc::clone(&self);
         CURRENT
-            .scope(Arc::clone(&self), async move {
-                tokio::select! {
-                    () = fut => {}
-                    () = me.killed_unhandled() => {}
-                }
+            .scope(self, async move {
+                let mut fut = std::pin::pin!(fut);
+                // The waker last handed to the stream: a task's waker does
+                // not change, so this registers once.
+                let mut known: Option<Waker> = None;
+                std::future::poll_fn(|cx| {
+                    if !known.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        me.set_waker(cx.waker());
+                        known = Some(cx.waker().clone());
+                    }
+                    if me.ends_now() || fut.as_mut().poll(cx).is_ready() || me.ends_now() {
+                        return Poll::Ready(());
+                    }
+                    Poll::Pending
+                })
+                .await;
             })
             .await;
     }
@@ -305,7 +329,44 @@ impl Stream {
     /// Ends the stream (`shutdown session`).
     pub(crate) fn shutdown(&self) {
         self.killed.store(true, Ordering::Release);
-        self.kill.notify_waiters();
+        self.wake();
+    }
+
+    /// Wakes the stream's task, which looks at its state again.
+    fn wake(&self) {
+        if let Some(w) = lock(&self.waker).as_ref() {
+            w.wake_by_ref();
+        }
+    }
+
+    /// Hands the stream the waker of the task that serves it.
+    fn set_waker(&self, waker: &Waker) {
+        let mut slot = lock(&self.waker);
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+
+    /// Whether the task must end now: shut down, and no [`Handling`] guard
+    /// held.
+    fn ends_now(&self) -> bool {
+        self.is_killed() && self.handlers.load(Ordering::Acquire) == 0
+    }
+
+    /// Ready once the stream is shut down; the waker of the first poll is
+    /// the one woken (it is the stream's task's).
+    fn poll_killed(&self, registered: &mut bool, cx: &Context<'_>) -> Poll<()> {
+        if self.is_killed() {
+            return Poll::Ready(());
+        }
+        if !*registered {
+            *registered = true;
+            self.set_waker(cx.waker());
+            if self.is_killed() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
     }
 
     /// Whether the stream was shut down.
@@ -313,28 +374,11 @@ impl Stream {
         self.killed.load(Ordering::Acquire)
     }
 
-    /// Resolves once the stream is shut down.
+    /// Resolves once the stream is shut down. Awaited in the stream's own
+    /// task (see the module doc).
     pub(crate) async fn killed(&self) {
-        self.wait_for(|| self.is_killed()).await;
-    }
-
-    /// Resolves once the stream is shut down and no [`Handling`] guard is
-    /// held.
-    async fn killed_unhandled(&self) {
-        self.wait_for(|| self.is_killed() && self.handlers.load(Ordering::Acquire) == 0)
-            .await;
-    }
-
-    async fn wait_for(&self, cond: impl Fn() -> bool) {
-        loop {
-            let woken = self.kill.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            if cond() {
-                return;
-            }
-            woken.await;
-        }
+        let mut registered = false;
+        std::future::poll_fn(|cx| self.poll_killed(&mut registered, cx)).await;
     }
 
     /// Until the guard is dropped, a shutdown leaves the task running: the
@@ -364,10 +408,10 @@ impl Stream {
         }
     }
 
-    /// The stream's server connection is descriptor `fd`, bound to
-    /// `local`.
-    pub(crate) fn set_server_conn(&self, fd: i32, local: Option<SocketAddr>) {
-        lock(&self.attached).server_conn = Some((fd, local));
+    /// The stream's server connection is descriptor `fd` (its local
+    /// address is read when `show sess ID` asks).
+    pub(crate) fn set_server_conn(&self, fd: i32) {
+        lock(&self.attached).server_conn = Some(fd);
     }
 
     fn proto_src_fe(&self) -> (&'static str, String, &str) {
@@ -375,7 +419,7 @@ impl Stream {
             Origin::Client { frontend, src, .. } => (
                 if src.is_ipv4() { "tcpv4" } else { "tcpv6" },
                 src.to_string(),
-                frontend.as_str(),
+                frontend.name.as_str(),
             ),
             Origin::Cli { socket, src: None } => {
                 ("unix_stream", format!("unix:{socket}"), "GLOBAL")
@@ -390,7 +434,7 @@ impl Stream {
 
     /// Backend name, server name (as `show sess` prints them) and the
     /// server's descriptor.
-    fn be_srv(&self) -> (String, String, Option<ServerConn>, Attachment) {
+    fn be_srv(&self) -> (String, String, Option<i32>, Attachment) {
         let a = lock(&self.attached);
         let be = a
             .backend
@@ -409,7 +453,7 @@ impl Stream {
     fn write_line(&self, out: &mut String) {
         let (proto, src, fe) = self.proto_src_fe();
         let (be, srv, conn, _) = self.be_srv();
-        let sfd = conn.map_or(-1, |c| c.0);
+        let sfd = conn.unwrap_or(-1);
         let age = human_time(self.started.elapsed().as_secs());
         let _ = writeln!(
             out,
@@ -442,17 +486,13 @@ impl Stream {
         );
         let id = |name: &str| proxy_ids(name).map_or("-1".to_string(), |i| i.to_string());
         match &self.origin {
-            Origin::Client {
-                frontend,
-                mode,
-                dst,
-                ..
-            } => {
+            Origin::Client { frontend, dst, .. } => {
                 let _ = writeln!(
                     out,
-                    "  frontend={frontend} (id={} mode={}), listener=? (id=1) addr={dst}",
-                    id(frontend),
-                    mode.name()
+                    "  frontend={} (id={} mode={}), listener=? (id=1) addr={dst}",
+                    frontend.name,
+                    id(&frontend.name),
+                    frontend.mode.name()
                 );
             }
             Origin::Cli { .. } => {
@@ -470,7 +510,7 @@ impl Stream {
                     id(&b.name),
                     b.mode.name()
                 );
-                match conn.and_then(|c| c.1) {
+                match conn.and_then(local_addr) {
                     Some(local) => {
                         let _ = writeln!(out, " addr={local}");
                     }
@@ -500,6 +540,49 @@ impl Stream {
     }
 }
 
+/// The local address of socket descriptor `fd` of this process, read from
+/// `/proc` as `ss` reads it: asked only by `show sess ID`, so that a
+/// connection never pays a system call for it. `None` when the descriptor
+/// is no TCP socket (any more).
+fn local_addr(fd: i32) -> Option<SocketAddr> {
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+    let inode = link
+        .to_str()?
+        .strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .to_string();
+    ["/proc/self/net/tcp", "/proc/self/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .find_map(|text| {
+            text.lines().skip(1).find_map(|line| {
+                let cols: Vec<&str> = line.split_whitespace().collect();
+                if cols.get(9) != Some(&inode.as_str()) {
+                    return None;
+                }
+                parse_proc_addr(cols.get(1)?)
+            })
+        })
+}
+
+/// An address of `/proc/net/tcp{,6}`: the address as the kernel's 32-bit
+/// words in native byte order, in hexadecimal, then `:` and the port.
+fn parse_proc_addr(text: &str) -> Option<SocketAddr> {
+    let (addr, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let mut bytes = Vec::with_capacity(16);
+    for i in (0..addr.len()).step_by(8) {
+        let word = u32::from_str_radix(addr.get(i..i + 8)?, 16).ok()?;
+        bytes.extend_from_slice(&word.to_ne_bytes());
+    }
+    let ip = match bytes.len() {
+        4 => std::net::IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?),
+        16 => std::net::IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
 /// Held while the running code ends a shut-down stream itself; see
 /// [`Stream::handling`].
 #[derive(Debug)]
@@ -510,7 +593,9 @@ impl Drop for Handling {
         self.0.handlers.fetch_sub(1, Ordering::AcqRel);
         // The task's own wait looks again: a shutdown seen meanwhile ends
         // it now.
-        self.0.kill.notify_waiters();
+        if self.0.is_killed() {
+            self.0.wake();
+        }
     }
 }
 
@@ -526,8 +611,8 @@ pub(crate) async fn killed(stream: Option<&Stream>) {
 /// so that a copy loop over it ends with what it counted so far.
 pub(crate) struct Killable<'a, T> {
     inner: &'a mut T,
-    kill: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
-    killed: bool,
+    stream: Option<Arc<Stream>>,
+    registered: bool,
 }
 
 impl<'a, T> Killable<'a, T> {
@@ -535,16 +620,17 @@ impl<'a, T> Killable<'a, T> {
     pub(crate) fn new(inner: &'a mut T, stream: Option<Arc<Stream>>) -> Self {
         Killable {
             inner,
-            kill: Box::pin(async move { killed(stream.as_deref()).await }),
-            killed: false,
+            stream,
+            registered: false,
         }
     }
 
     fn check(&mut self, cx: &mut Context<'_>) -> std::io::Result<()> {
-        if !self.killed && self.kill.as_mut().poll(cx).is_ready() {
-            self.killed = true;
-        }
-        if self.killed {
+        let killed = self
+            .stream
+            .as_ref()
+            .is_some_and(|s| s.poll_killed(&mut self.registered, cx).is_ready());
+        if killed {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionAborted,
                 "stream shut down",
@@ -603,6 +689,22 @@ mod tests {
         assert_eq!(human_time(3725), "1h2m");
         assert_eq!(human_time(86_405), "1d5s");
         assert_eq!(human_time(90_000), "1d1h");
+    }
+
+    #[test]
+    fn a_server_connection_shows_its_local_address() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let conn = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let local = conn.local_addr().unwrap();
+        assert_eq!(local_addr(conn.as_raw_fd()), Some(local));
+        assert_eq!(local_addr(-1), None);
+        if cfg!(target_endian = "little") {
+            assert_eq!(
+                parse_proc_addr("00000000000000000000000001000000:1F90"),
+                Some("[::1]:8080".parse().unwrap())
+            );
+        }
+        assert_eq!(parse_proc_addr("0100007F"), None);
     }
 
     #[test]
