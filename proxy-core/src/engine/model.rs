@@ -297,9 +297,10 @@ impl Server {
 
     /// Takes the most recently idle connection that is still usable.
     pub(crate) fn take_idle(&self) -> Option<super::stream::ServerStream> {
+        let now = Instant::now();
         let mut idle = lock(&self.idle);
         while let Some((since, s)) = idle.pop() {
-            if since.elapsed() < IDLE_PURGE && s.is_reusable() {
+            if now.saturating_duration_since(since) < IDLE_PURGE && s.is_reusable() {
                 return Some(s);
             }
         }
@@ -309,10 +310,14 @@ impl Server {
     /// Keeps a connection for reuse, first closing the ones idle for too
     /// long or closed by the server; dropped when the pool is full.
     pub(crate) fn put_idle(&self, s: super::stream::ServerStream) {
+        // One clock reading for the whole pool, not one per connection.
+        let now = Instant::now();
         let mut idle = lock(&self.idle);
-        idle.retain(|(since, c)| since.elapsed() < IDLE_PURGE && c.is_reusable());
+        idle.retain(|(since, c)| {
+            now.saturating_duration_since(*since) < IDLE_PURGE && c.is_reusable()
+        });
         if idle.len() < MAX_IDLE_PER_SERVER {
-            idle.push((Instant::now(), s));
+            idle.push((now, s));
         }
     }
 }

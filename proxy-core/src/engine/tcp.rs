@@ -55,7 +55,12 @@ fn ms(d: Duration) -> u64 {
 pub(crate) async fn serve(session: Session, client: ClientStream) {
     let rt = std::sync::Arc::clone(&session.ctx.rt);
     let stream = super::streams::register_client(&session, &client);
-    stream.run(&rt.streams, serve_stream(session, client)).await;
+    // Boxed, as in `http::serve`: passed by value through the registry's
+    // wrappers, the session's state would be laid out in the task several
+    // times over.
+    stream
+        .run(&rt.streams, Box::pin(serve_stream(session, client)))
+        .await;
 }
 
 async fn serve_stream(session: Session, mut client: ClientStream) {
