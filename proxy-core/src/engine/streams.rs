@@ -149,6 +149,9 @@ pub(crate) struct Stream {
     killed: AtomicBool,
     /// The waker of the task serving the stream (see the module doc).
     waker: Mutex<Option<Waker>>,
+    /// Whether [`Stream::run`] keeps `waker` up to date: what waits inside
+    /// it then registers nothing.
+    in_task: AtomicBool,
     /// How many [`Handling`] guards are held.
     handlers: AtomicUsize,
 }
@@ -193,6 +196,7 @@ impl Registry {
             attached: Mutex::new(Attached::default()),
             killed: AtomicBool::new(false),
             waker: Mutex::new(None),
+            in_task: AtomicBool::new(false),
             handlers: AtomicUsize::new(0),
         });
         if let Some(shard) = self.shard(s.id) {
@@ -314,6 +318,7 @@ impl Stream {
                 std::future::poll_fn(|cx| {
                     if !known.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                         me.set_waker(cx.waker());
+                        me.in_task.store(true, Ordering::Release);
                         known = Some(cx.waker().clone());
                     }
                     if me.ends_now() || fut.as_mut().poll(cx).is_ready() || me.ends_now() {
@@ -353,13 +358,14 @@ impl Stream {
         self.is_killed() && self.handlers.load(Ordering::Acquire) == 0
     }
 
-    /// Ready once the stream is shut down; the waker of the first poll is
-    /// the one woken (it is the stream's task's).
+    /// Ready once the stream is shut down. Inside [`Stream::run`] the
+    /// task's waker is known already; elsewhere the waker of the first poll
+    /// is the one woken.
     fn poll_killed(&self, registered: &mut bool, cx: &Context<'_>) -> Poll<()> {
         if self.is_killed() {
             return Poll::Ready(());
         }
-        if !*registered {
+        if !*registered && !self.in_task.load(Ordering::Acquire) {
             *registered = true;
             self.set_waker(cx.waker());
             if self.is_killed() {
