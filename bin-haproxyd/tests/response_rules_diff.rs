@@ -59,7 +59,8 @@ fn answer(stream: TcpStream) {
         .skip(1)
         .find_map(|l| {
             let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case("x-seen").then(|| v.trim().to_owned())
+            n.eq_ignore_ascii_case("x-seen")
+                .then(|| v.trim().to_owned())
         })
         .unwrap_or_else(|| "-".into());
     let body = "backend";

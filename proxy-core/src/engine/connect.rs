@@ -234,24 +234,67 @@ async fn wait_until<F: Future>(deadline: Option<Instant>, f: F) -> Option<F::Out
     }
 }
 
-/// Whether attempt number `retry` (1-based) should go to another server.
-fn redispatch_now(be: &Backend, retry: u32) -> bool {
-    let Some(interval) = be.redispatch else {
-        return false;
+/// What a retry does after a failed connection attempt.
+struct RetryPlan {
+    /// Go back to the balancer (else retry the same server).
+    redispatch: bool,
+    /// Pause the turn-around delay first (after a refusal).
+    wait: bool,
+    /// Ask the balancer for another server than the failed one (hash-based
+    /// algorithms included). As HAProxy's, an active server that is the
+    /// only one usable is asked again rather than a backup.
+    avoid: bool,
+}
+
+/// How retry number `retry` (1-based) after a failure on server `failed`
+/// proceeds, as HAProxy 2.6 decides (checked against it: with `option
+/// redispatch` and two servers refusing, roundrobin, static-rr, leastconn
+/// and first alternate between them at once on every retry, while a hash
+/// keeps to the interval and waits on the retries in between).
+///
+/// With `option redispatch` (any interval, even 0), a retry is
+/// redispatched when the failed server is down, when the interval says so
+/// (every Nth retry, or the Nth before the last one for -N), or at once
+/// when the algorithm does not hash a key, more than one active server is
+/// usable and no persistence cookie chose the server (`direct`). A retry
+/// waits when it stays on the same server, or when at most one active
+/// server is usable: then another attempt at once would fail the same way.
+fn retry_plan(be: &Backend, retry: u32, failed: usize, direct: bool) -> RetryPlan {
+    let (failed_down, failed_backup, active, hashing) = {
+        let bal = lock(&be.balancer);
+        let server = be.servers.get(failed);
+        let down = server.is_some_and(|s| !bal.accepts_persistent(s.id).unwrap_or(false));
+        let backup = server.is_some_and(|s| s.backup);
+        let active = be
+            .servers
+            .iter()
+            .filter(|s| !s.backup && bal.is_usable(s.id).unwrap_or(false))
+            .count();
+        (down, backup, active, bal.config().algorithm.is_hash())
     };
-    match interval {
-        0 => false,
-        i if i > 0 => retry % i.unsigned_abs() == 0,
-        // Negative: the Nth retry before the last one, -1 being the last.
-        i => i64::from(retry) == i64::from(be.retries) + 1 + i64::from(i),
+    let redispatch = be.redispatch.is_some_and(|interval| {
+        let by_interval = match interval {
+            0 => false,
+            i if i > 0 => retry % i.unsigned_abs() == 0,
+            // Negative: the Nth retry before the last one, -1 being the last.
+            i => i64::from(retry) == i64::from(be.retries) + 1 + i64::from(i),
+        };
+        failed_down || by_interval || (!direct && active > 1 && !hashing)
+    });
+    RetryPlan {
+        redispatch,
+        wait: !redispatch || active <= 1,
+        avoid: active > 1 || failed_backup,
     }
 }
 
 /// Gets a connected server for a stream that arrived on `dst`.
 ///
 /// Tries a pooled idle connection first when `reuse` allows it. A failed
-/// attempt is retried `retries` times after the turn-around delay, moving to
-/// another server when `option redispatch` says so.
+/// attempt is retried `retries` times, moving to another server when `option
+/// redispatch` says so, after the turn-around delay when a refused attempt
+/// stays on its server or no other active one is usable (see
+/// [`retry_plan`]).
 pub(crate) async fn connect(
     be: &Arc<Backend>,
     key: &KeyOwned,
@@ -263,6 +306,9 @@ pub(crate) async fn connect(
     let mut queue_time = started.elapsed();
     let mut retries = 0;
     let mut redispatched = false;
+    // A persistence cookie chose the server: no immediate redispatch.
+    let mut direct = key.sticky == Some(slot.server);
+    let mut assigned = Instant::now();
     loop {
         let Some(server) = be.servers.get(slot.server) else {
             return Err(ConnectFail::NoServer);
@@ -279,7 +325,6 @@ pub(crate) async fn connect(
                 });
             }
         }
-        let t0 = Instant::now();
         let attempt = ServerStream::connect(server.addr(dst));
         let failure = match be.timeout_connect {
             Some(t) => match tokio::time::timeout(t, attempt).await {
@@ -298,7 +343,8 @@ pub(crate) async fn connect(
                     stream,
                     slot,
                     queue_time,
-                    connect_time: t0.elapsed(),
+                    // From the last server assignment, as HAProxy's Tc.
+                    connect_time: assigned.elapsed(),
                     retries,
                     redispatched,
                 });
@@ -311,7 +357,8 @@ pub(crate) async fn connect(
                     });
                 }
                 retries += 1;
-                if fast {
+                let plan = retry_plan(be, retries, slot.server, direct);
+                if fast && plan.wait {
                     // An immediate refusal: leave the server a moment, as a
                     // restarting one would otherwise see a burst of attempts.
                     let pause = be
@@ -319,13 +366,25 @@ pub(crate) async fn connect(
                         .map_or(TURN_AROUND, |t| t.min(TURN_AROUND));
                     tokio::time::sleep(pause).await;
                 }
-                if redispatch_now(be, retries) {
-                    let avoid = slot.server;
+                if plan.redispatch {
+                    let failed = slot.server;
                     drop(slot);
-                    let t = Instant::now();
-                    slot = acquire(be, key, Some(avoid)).await?;
-                    queue_time += t.elapsed();
-                    redispatched = true;
+                    slot = if plan.avoid {
+                        acquire(be, key, Some(failed)).await?
+                    } else {
+                        // A redispatch ignores the persistence cookie.
+                        let key = KeyOwned {
+                            sticky: None,
+                            ..key.clone()
+                        };
+                        acquire(be, &key, None).await?
+                    };
+                    // HAProxy's Tw runs up to the last assignment, the
+                    // failed attempts and pauses before it included.
+                    queue_time = started.elapsed();
+                    assigned = Instant::now();
+                    redispatched |= slot.server != failed;
+                    direct = false;
                 }
             }
         }
