@@ -1,8 +1,9 @@
 //! `http-response` rules on response fetches (`status`, `res.hdr`,
-//! `res.fhdr`, `res.hdr_cnt`, `scook`), `var()` in conditions and
-//! `http-response return`: the same configuration and requests through the
-//! real HAProxy 2.6 and through haproxyd, compared on status, body and the
-//! headers the rules set.
+//! `res.fhdr`, `res.hdr_cnt`, `scook`), `var()` in conditions,
+//! `http-response return`, and the request's contents, which ACLs in
+//! response rules cannot read (the method and addresses they can): the same
+//! configuration and requests through the real HAProxy 2.6 and through
+//! haproxyd, compared on status, body and the headers the rules set.
 //!
 //! Skipped with a printed reason when `haproxy` is not installed.
 
@@ -96,6 +97,9 @@ frontend rules
     http-response set-header x-cnt yes if { res.hdr_cnt(x-a) 3 } { res.fhdr_cnt(x-a) 2 }
     http-response set-header x-cook yes if { scook(sid) abc } !{ scook(path) -m found }
     http-response set-header x-ver yes if { res.ver 1.1 }
+    http-response set-header x-path yes if { path_beg /code }
+    http-response set-header x-tier-hdr yes if { req.hdr(x-tier) -m found }
+    http-response set-header x-meth yes if { method GET } { src 127.0.0.1 }
     default_backend be
 
 backend be

@@ -6,8 +6,10 @@
 //!
 //! Response fetches (`status`, `res.hdr`, `shdr`, `scook`, `res.ver`...) read
 //! the response through [`RequestView`]'s response methods and yield nothing
-//! while there is none; [`Fetch::is_response_only`] tells a configuration
-//! checker which ones HAProxy calls incompatible with request rules.
+//! while there is none; once it exists the request's contents (`path`,
+//! `hdr`...) yield nothing, as in HAProxy's response rules.
+//! [`Fetch::is_response_only`] and [`Fetch::is_request_only`] tell a
+//! configuration checker which ones HAProxy calls incompatible where.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -511,6 +513,27 @@ impl Fetch {
         self.side == Side::Res || matches!(self.source, S::Status | S::ResVer)
     }
 
+    /// Whether the fetch reads the request's contents (`path`, `hdr`,
+    /// `cook`, `url_param`, `req.ver`...): HAProxy 2.6 warns that an ACL on
+    /// it never matches in `http-response` rules, and it does not match
+    /// there. The method, the addresses, `ssl_fc`, `var` and the constants
+    /// remain readable.
+    pub fn is_request_only(&self) -> bool {
+        !self.is_response_only()
+            && !matches!(
+                self.source,
+                S::Method
+                    | S::Src
+                    | S::Dst
+                    | S::SrcPort
+                    | S::DstPort
+                    | S::SslFc
+                    | S::Var
+                    | S::AlwaysTrue
+                    | S::AlwaysFalse
+            )
+    }
+
     pub(crate) fn out_type(&self) -> OutType {
         self.source.out_type()
     }
@@ -522,8 +545,10 @@ impl Fetch {
         f: &mut dyn FnMut(Sample<'_>) -> bool,
     ) -> bool {
         // Before the response exists, response fetches yield no sample at
-        // all, not even a count of zero.
-        if self.is_response_only() && view.status().is_none() {
+        // all, not even a count of zero; once it exists, the request's
+        // contents are out of reach, as in HAProxy's response rules.
+        let response = view.status().is_some();
+        if (self.is_response_only() && !response) || (self.is_request_only() && response) {
             return false;
         }
         match self.source {

@@ -74,8 +74,27 @@ fn response_headers() {
     assert!(matches("res.fhdr_cnt(x-a) 2", &r));
     // The request's headers are not the response's.
     assert!(!matches("res.hdr(x-req) -m found", &r));
-    assert!(matches("req.hdr(x-req) -m found", &r));
     assert!(!matches("req.hdr(x-a) -m found", &r));
+}
+
+// Checked against haproxy 2.6.12: in http-response rules, ACLs on the
+// request's contents never match; the method and addresses still do.
+#[test]
+fn request_contents_are_out_of_reach_once_the_response_exists() {
+    let r = exchange();
+    let before = OwnedRequest::new("GET", "/a").header("X-Req", "r");
+    for acl in [
+        "path /a",
+        "req.hdr(x-req) -m found",
+        "hdr(x-req) r",
+        "url_beg /",
+        "req.ver 1.1",
+    ] {
+        assert!(matches(acl, &before), "{acl}");
+        assert!(!matches(acl, &r), "{acl}");
+    }
+    assert!(matches("method GET", &r));
+    assert!(matches("var(txn.tier) -m found", &r));
 }
 
 #[test]
@@ -136,6 +155,27 @@ fn response_only_fetches() {
     ] {
         let e = AclExpr::parse(&words(expr)).expect(expr);
         assert_eq!(e.fetch().is_response_only(), response, "{expr}");
+    }
+    // The lists `haproxy -c` gives for a backend's http-response rules.
+    for (expr, request) in [
+        ("path /", true),
+        ("base_sub a", true),
+        ("cook_val(a) 1", true),
+        ("hdr_ip(x) 1.1.1.1", true),
+        ("req.fhdr_cnt(x) 1", true),
+        ("req_ver 1.1", true),
+        ("urlp_val(a) 1", true),
+        ("http_auth(ul)", true),
+        ("method GET", false),
+        ("src 1.1.1.1", false),
+        ("dst_port 1", false),
+        ("ssl_fc", false),
+        ("var(txn.a) -m found", false),
+        ("always_true", false),
+        ("status 200", false),
+    ] {
+        let e = AclExpr::parse(&words(expr)).expect(expr);
+        assert_eq!(e.fetch().is_request_only(), request, "{expr}");
     }
 }
 

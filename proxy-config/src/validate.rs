@@ -2063,15 +2063,18 @@ impl Builder {
         Ok(Some(c))
     }
 
-    /// Warns, in HAProxy's words, about the first ACL of `cond` that reads
-    /// the response although `cond` is evaluated on requests (`rule` names
-    /// the rule kind, as `http-request header rule`).
-    fn warn_response_fetches(
+    /// Warns, in HAProxy's words, about the first ACL of `cond` whose
+    /// fetches cannot work where `cond` is evaluated: `incompatible` tells
+    /// which (response fetches in request rules, request contents in
+    /// response rules); `rule` names the rule kind, as `http-request header
+    /// rule`.
+    fn warn_incompatible(
         &mut self,
         pb: &ProxyBuild,
         cond: Option<&Condition>,
         at: &Word<'_>,
         rule: &str,
+        incompatible: fn(&proxy_acl::Fetch) -> bool,
     ) {
         let Some(cond) = cond else { return };
         // (name, keyword of the first response fetch, all of them are).
@@ -2090,7 +2093,7 @@ impl Builder {
                 // incompatible.
                 AclRef::Anonymous(ws) => {
                     if let Ok(e) = AclExpr::parse(ws)
-                        && e.fetch().is_response_only()
+                        && incompatible(e.fetch())
                     {
                         found = Some((None, e.fetch().keyword().to_string(), true));
                         break;
@@ -2098,10 +2101,10 @@ impl Builder {
                     continue;
                 }
             };
-            let Some(first) = exprs.iter().find(|e| e.fetch().is_response_only()) else {
+            let Some(first) = exprs.iter().find(|e| incompatible(e.fetch())) else {
                 continue;
             };
-            let all = exprs.iter().all(|e| e.fetch().is_response_only());
+            let all = exprs.iter().all(|e| incompatible(e.fetch()));
             let kw = first.fetch().keyword().to_string();
             // An ACL that can never match is reported before one that
             // only partly cannot, wherever it stands, as HAProxy does.
@@ -2487,7 +2490,13 @@ impl Builder {
                     ));
                 }
                 let condition = self.condition(pb, cond)?;
-                self.warn_response_fetches(pb, condition.as_ref(), kw, "use-backend rule");
+                self.warn_incompatible(
+                    pb,
+                    condition.as_ref(),
+                    kw,
+                    "use-backend rule",
+                    proxy_acl::Fetch::is_response_only,
+                );
                 pb.p.use_backends.push(Spanned::new(
                     UseBackend {
                         backend: b.text.to_string(),
@@ -2583,10 +2592,19 @@ impl Builder {
                 let (action, cond) = split_condition(args);
                 let action = parse_http_action(name, action, kw)?;
                 let condition = self.condition(pb, cond)?;
-                if name == "http-request" {
-                    let place = "http-request header rule";
-                    self.warn_response_fetches(pb, condition.as_ref(), kw, place);
-                }
+                let (rule, incompatible): (_, fn(&proxy_acl::Fetch) -> bool) =
+                    if name == "http-request" {
+                        (
+                            "http-request header rule",
+                            proxy_acl::Fetch::is_response_only,
+                        )
+                    } else {
+                        (
+                            "http-response header rule",
+                            proxy_acl::Fetch::is_request_only,
+                        )
+                    };
+                self.warn_incompatible(pb, condition.as_ref(), kw, rule, incompatible);
                 let rule = Spanned::new(HttpRule { action, condition }, span);
                 if name == "http-request" {
                     pb.p.http_request.push(rule);

@@ -13,6 +13,17 @@ fn warnings(text: &str) -> Vec<String> {
     }
 }
 
+/// `got` holds the warnings `haproxy` gives as (line, text), in order.
+fn same_warnings(got: &[String], haproxy: &[(u32, &str)]) {
+    assert_eq!(got.len(), haproxy.len(), "{got:#?}");
+    for (got, (line, text)) in got.iter().zip(haproxy) {
+        assert!(
+            got.starts_with(&format!("t.cfg:{line}:")) && got.ends_with(text),
+            "{got}\nexpected line {line}: {text}"
+        );
+    }
+}
+
 #[test]
 fn http_response_return_is_accepted() {
     let text = format!(
@@ -86,11 +97,36 @@ fn response_fetches_in_request_rules_warn_as_haproxy() {
             "anonymous acl will never match because it uses keyword 'status' which is incompatible with 'backend http-request header rule'",
         ),
     ];
-    assert_eq!(w.len(), haproxy.len(), "{w:#?}");
-    for (got, (line, text)) in w.iter().zip(haproxy) {
-        assert!(
-            got.starts_with(&format!("t.cfg:{line}:")) && got.ends_with(text),
-            "{got}\nexpected line {line}: {text}"
-        );
-    }
+    same_warnings(&w, &haproxy);
+}
+
+#[test]
+fn request_contents_in_response_rules_warn_as_haproxy() {
+    let w = warnings(&format!(
+        "{TIMEOUTS}frontend fe\n  bind :80\n  acl p path /a\n  acl h req.hdr(x) -m found\n  \
+         http-response deny if p\n  http-response deny if h\n  \
+         http-response deny if {{ method GET }} {{ src 127.0.0.1 }} {{ var(txn.a) -m found }}\n  \
+         http-response deny if {{ hdr(x) -m found }} {{ hdr_cnt(x) gt 1 }}\n  \
+         default_backend b\nbackend b\n  http-response deny if {{ url_beg /a }}\n  \
+         server s 127.0.0.1:81\n"
+    ));
+    let haproxy = [
+        (
+            10,
+            "acl 'p' will never match because it only involves keywords that are incompatible with 'frontend http-response header rule'",
+        ),
+        (
+            11,
+            "acl 'h' will never match because it only involves keywords that are incompatible with 'frontend http-response header rule'",
+        ),
+        (
+            13,
+            "anonymous acl will never match because it uses keyword 'hdr' which is incompatible with 'frontend http-response header rule'",
+        ),
+        (
+            16,
+            "anonymous acl will never match because it uses keyword 'url_beg' which is incompatible with 'backend http-response header rule'",
+        ),
+    ];
+    same_warnings(&w, &haproxy);
 }
