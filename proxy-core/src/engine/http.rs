@@ -18,14 +18,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use proxy_acl::RequestView;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::auth::Userlists;
 use super::connect::{self, ConnectFail, KeyOwned, Slot};
 use super::cookie;
 use super::model::{Backend, ConnMode, Frontend, Server};
 use super::rules::{Action, Fetch, HttpRules, Redirect, RedirectKind, Reply, ReplyBody, Samples};
-use super::stream::{ClientReader, ClientStream, ClientWriter, ServerStream};
+use super::stream::{
+    ClientReader, ClientStream, ClientWriter, ServerReader, ServerStream, ServerWriter,
+};
 use super::tcp::min_timeout;
 use super::tunnel::{self, TunnelEnd};
 use super::{Endpoints, Session};
@@ -549,10 +551,11 @@ async fn write_all_pair<W: AsyncWrite + Unpin>(
     within(timeout, fut).await
 }
 
-/// A server connection split in halves for concurrent directions.
+/// A server connection split in halves for concurrent directions (owned
+/// halves: no lock on each read and write).
 struct ServerConn {
-    rd: ReadHalf<ServerStream>,
-    wr: WriteHalf<ServerStream>,
+    rd: ServerReader,
+    wr: ServerWriter,
     /// Bytes read past the previous response (should stay empty).
     buf: BytesMut,
     /// The server it goes to.
@@ -562,7 +565,7 @@ struct ServerConn {
 
 impl ServerConn {
     fn new(s: ServerStream, server: usize, backend: Arc<Backend>) -> Self {
-        let (rd, wr) = tokio::io::split(s);
+        let (rd, wr) = s.into_split();
         ServerConn {
             rd,
             wr,
@@ -577,7 +580,9 @@ impl ServerConn {
         if !self.buf.is_empty() {
             return;
         }
-        let stream = self.rd.unsplit(self.wr);
+        let Some(stream) = self.rd.reunite(self.wr) else {
+            return;
+        };
         if let Some(s) = self.backend.servers.get(self.server) {
             s.put_idle(stream);
         }
@@ -648,12 +653,11 @@ fn capture(h: &crate::h1::Headers, specs: &[super::model::CaptureSpec]) -> Vec<O
         .map(|c| {
             h.get(c.header.as_bytes()).map(|v| {
                 let v = String::from_utf8_lossy(v);
-                let end = v
-                    .char_indices()
-                    .map(|(i, ch)| i + ch.len_utf8())
-                    .take_while(|&e| e <= c.len)
-                    .last()
-                    .unwrap_or(0);
+                // The longest whole-character prefix of at most `len` bytes.
+                let mut end = c.len.min(v.len());
+                while !v.is_char_boundary(end) {
+                    end -= 1;
+                }
                 v.get(..end).unwrap_or_default().to_string()
             })
         })
@@ -802,7 +806,7 @@ fn chunked_prefix_broken(buf: &[u8]) -> bool {
 async fn forward_request(
     crd: &mut ClientReader,
     cbuf: &mut BytesMut,
-    swr: &mut WriteHalf<ServerStream>,
+    swr: &mut ServerWriter,
     head: Bytes,
     body: BodyKind,
     timeouts: (Option<Duration>, Option<Duration>),
@@ -884,7 +888,7 @@ struct ResOutcome {
 async fn forward_response(
     cx: &ResCtx<'_>,
     cwr: &mut ClientWriter,
-    srd: &mut ReadHalf<ServerStream>,
+    srd: &mut ServerReader,
     sbuf: &mut BytesMut,
     vars: &mut HashMap<String, String>,
     txn: &mut TxnLog,
@@ -1773,7 +1777,7 @@ impl Http {
                 return;
             }
         }
-        let mut server = conn.rd.unsplit(conn.wr);
+        let mut server = tokio::io::join(&mut conn.rd, &mut conn.wr);
         let mut client = tokio::io::join(&mut self.crd, &mut self.cwr);
         let idle = be
             .timeout_tunnel

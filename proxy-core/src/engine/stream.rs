@@ -126,6 +126,19 @@ impl ServerStream {
         Ok(ServerStream::Tcp(s))
     }
 
+    /// Splits the connection into halves that can be used at the same
+    /// time, one per direction, without a lock on each read and write (as
+    /// [`ClientStream::into_split`]); [`ServerReader::reunite`] joins them
+    /// again to pool the connection.
+    pub(crate) fn into_split(self) -> (ServerReader, ServerWriter) {
+        match self {
+            ServerStream::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (ServerReader::Tcp(r), ServerWriter(Some(w)))
+            }
+        }
+    }
+
     /// Whether an idle pooled connection is still usable: not closed by the
     /// server and without unexpected bytes waiting.
     pub(crate) fn is_reusable(&self) -> bool {
@@ -135,6 +148,80 @@ impl ServerStream {
                 Err(e) => e.kind() == io::ErrorKind::WouldBlock,
                 Ok(_) => false,
             },
+        }
+    }
+}
+
+/// The reading half of a server connection.
+#[derive(Debug)]
+pub(crate) enum ServerReader {
+    /// Plain TCP.
+    Tcp(OwnedReadHalf),
+}
+
+impl ServerReader {
+    /// The whole connection again; `None` if `w` is the half of another one
+    /// (then both are dropped).
+    pub(crate) fn reunite(self, mut w: ServerWriter) -> Option<ServerStream> {
+        match (self, w.0.take()) {
+            (ServerReader::Tcp(r), Some(w)) => r.reunite(w).ok().map(ServerStream::Tcp),
+            (ServerReader::Tcp(_), None) => None,
+        }
+    }
+}
+
+/// The writing half of a server connection. Unlike a bare tokio half,
+/// dropping it sends nothing: the connection closes (once, with no
+/// separate shutdown) when its reading half goes too.
+#[derive(Debug)]
+pub(crate) struct ServerWriter(Option<OwnedWriteHalf>);
+
+impl Drop for ServerWriter {
+    fn drop(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.forget();
+        }
+    }
+}
+
+impl AsyncWrite for ServerWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.get_mut().0 {
+            Some(w) => Pin::new(w).poll_write(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.get_mut().0 {
+            Some(w) => Pin::new(w).poll_write_vectored(cx, bufs),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.as_ref().is_some_and(|w| w.is_write_vectored())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().0 {
+            Some(w) => Pin::new(w).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().0 {
+            Some(w) => Pin::new(w).poll_shutdown(cx),
+            None => Poll::Ready(Ok(())),
         }
     }
 }
@@ -204,4 +291,5 @@ delegate_write!(ClientStream);
 delegate_read!(ServerStream);
 delegate_write!(ServerStream);
 delegate_read!(ClientReader);
+delegate_read!(ServerReader);
 delegate_write!(ClientWriter);
