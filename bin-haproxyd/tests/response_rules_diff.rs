@@ -1,5 +1,6 @@
 //! `http-response` rules on response fetches (`status`, `res.hdr`,
-//! `res.fhdr`, `res.hdr_cnt`, `scook`), `var()` in conditions,
+//! `res.fhdr`, `res.hdr_cnt`, `scook`), `var()` in conditions, `hdr()`
+//! in values (the response's header in response rules),
 //! `http-response return`, and the request's contents, which ACLs in
 //! response rules cannot read (the method and addresses they can): the same
 //! configuration and requests through the real HAProxy 2.6 and through
@@ -85,6 +86,8 @@ frontend rules
     bind 127.0.0.1:{front}
     http-request set-var(txn.tier) req.hdr(x-tier)
     http-request set-header x-seen gold if { var(txn.tier) -m str gold }
+    http-request set-var(txn.host) hdr(host)
+    http-response set-header x-host %[var(txn.host)]
     http-request deny deny_status 500 if { status 200 }
     acl missing status 404
     acl gold var(txn.tier) -m str gold
@@ -100,6 +103,7 @@ frontend rules
     http-response set-header x-path yes if { path_beg /code }
     http-response set-header x-tier-hdr yes if { req.hdr(x-tier) -m found }
     http-response set-header x-meth yes if { method GET } { src 127.0.0.1 }
+    http-response set-header x-hdr %[hdr(x-a)]
     default_backend be
 
 backend be

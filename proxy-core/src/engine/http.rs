@@ -131,6 +131,7 @@ impl Samples for ReqView<'_> {
             }
             Fetch::ReqHdr(h) => last(self.head.headers(), h)?,
             Fetch::ResHdr(h) => last(self.res?.headers(), h)?,
+            Fetch::Hdr(h) => last(self.res.map_or(self.head.headers(), |r| r.headers()), h)?,
             Fetch::Status => self.res?.status().to_string(),
             Fetch::Var(v) => self.vars.get(v)?.clone(),
             Fetch::Str(s) => s.clone(),

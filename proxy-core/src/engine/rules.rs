@@ -40,8 +40,12 @@ pub(crate) enum Fetch {
     Url,
     /// `base`: Host header then path.
     Base,
-    /// `req.hdr(NAME)` / `hdr(NAME)`: the last value of the header.
+    /// `req.hdr(NAME)`: the last value of the request header.
     ReqHdr(String),
+    /// `hdr(NAME)`: the last value of the header in the message the rule
+    /// works on, the request's in request rules and the response's in
+    /// response rules, as HAProxy's `hdr` sample fetch.
+    Hdr(String),
     /// `res.hdr(NAME)`: the last value of the response header.
     ResHdr(String),
     /// `status` of the response.
@@ -71,9 +75,10 @@ impl Fetch {
             ("url", None) => Fetch::Url,
             ("base", None) => Fetch::Base,
             ("status", None) => Fetch::Status,
-            ("req.hdr" | "hdr", Some(h)) if !h.is_empty() && !h.contains(',') => {
+            ("req.hdr", Some(h)) if !h.is_empty() && !h.contains(',') => {
                 Fetch::ReqHdr(h.to_string())
             }
+            ("hdr", Some(h)) if !h.is_empty() && !h.contains(',') => Fetch::Hdr(h.to_string()),
             ("res.hdr", Some(h)) if !h.is_empty() && !h.contains(',') => {
                 Fetch::ResHdr(h.to_string())
             }
@@ -505,7 +510,11 @@ mod tests {
 
     #[test]
     fn fetch_parsing() {
-        assert_eq!(Fetch::parse("hdr(x-a)"), Some(Fetch::ReqHdr("x-a".into())));
+        assert_eq!(Fetch::parse("hdr(x-a)"), Some(Fetch::Hdr("x-a".into())));
+        assert_eq!(
+            Fetch::parse("req.hdr(x-a)"),
+            Some(Fetch::ReqHdr("x-a".into()))
+        );
         assert_eq!(Fetch::parse("str(abc)"), Some(Fetch::Str("abc".into())));
         assert_eq!(Fetch::parse("var(txn.x)"), Some(Fetch::Var("txn.x".into())));
         assert_eq!(Fetch::parse("int(x)"), None);
