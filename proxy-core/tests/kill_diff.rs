@@ -9,7 +9,8 @@
 //! Captured from HAProxy 2.6.12 by hand first: a request waiting for its
 //! response head gets the 502 page and logs `KH--` with status 502 and no
 //! response time; a response cut in its body logs `KD--` with the bytes
-//! forwarded; a TCP stream logs `K-` with the bytes sent to the client.
+//! forwarded; a response already out while the request body still comes
+//! logs `K---`; a TCP stream logs `K-` with the bytes sent to the client.
 //!
 //! Skipped with a printed reason when `haproxy` is not installed.
 
@@ -21,6 +22,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,10 +33,11 @@ use stats_util::Proxy;
 /// Generous bound on every wait: the machine may be loaded.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// A server that never finishes an answer: `GET /part` gets a response
-/// head and 2 of its 10 body bytes, `tcpdata` gets `hello`, anything else
-/// nothing; every connection is then held until the proxy closes it or the
-/// server is dropped.
+/// A server that never finishes an exchange: `GET /part` gets a response
+/// head and 2 of its 10 body bytes, `POST /early` a whole response before
+/// its body is sent, `tcpdata` gets `hello`, anything else nothing; every
+/// connection is then held until the proxy closes it or the server is
+/// dropped.
 struct Held {
     addr: SocketAddr,
     conns: Arc<Mutex<Vec<TcpStream>>>,
@@ -72,6 +75,11 @@ impl Drop for Held {
     }
 }
 
+/// How many requests (or first TCP payloads) reached [`Held`]: a case
+/// ends its stream only once its request is at the server, where both
+/// proxies wait for the answer.
+static ARRIVED: AtomicUsize = AtomicUsize::new(0);
+
 fn hold(mut s: TcpStream) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
     let mut got = Vec::new();
@@ -82,10 +90,13 @@ fn hold(mut s: TcpStream) {
             Ok(n) => got.extend_from_slice(&chunk[..n]),
         }
     }
+    ARRIVED.fetch_add(1, Ordering::SeqCst);
     if got.starts_with(b"GET /part") {
         // Lower case, as HAProxy writes header names: the case of the
         // names is not what this test compares.
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab");
+    } else if got.starts_with(b"POST /early") {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
     } else if got.starts_with(b"tcpdata") {
         let _ = s.write_all(b"hello");
     }
@@ -180,6 +191,12 @@ const CASES: &[Case] = &[
         before: b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab",
     },
     Case {
+        name: "http, response out, request body still coming",
+        tcp: false,
+        send: b"POST /early HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\nabc",
+        before: b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    },
+    Case {
         name: "tcp, nothing exchanged back",
         tcp: true,
         send: b"tcpx",
@@ -251,10 +268,20 @@ fn run_case(case: &Case, kill: Kill, side: &Side, syslog: &Syslog) -> (String, S
     syslog.drain();
     let addr = if case.tcp { side.tcp } else { side.http };
     let fe = if case.tcp { "tcpin" } else { "httpin" };
+    let arrived = ARRIVED.load(Ordering::SeqCst);
     let mut c = TcpStream::connect(addr).expect("connect");
     c.set_read_timeout(Some(Duration::from_millis(500)))
         .expect("timeout");
     c.write_all(case.send).expect("send");
+    let deadline = Instant::now() + PATIENCE;
+    while ARRIVED.load(Ordering::SeqCst) == arrived {
+        assert!(
+            Instant::now() < deadline,
+            "{}: no request at the server",
+            case.name
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let line = wait_stream(&side.sock, fe);
     let mut got = if case.before.is_empty() {
         Vec::new()
@@ -383,7 +410,8 @@ fn killed_streams_end_as_haproxys() {
     assert!(kh.contains(" 502 209 - - KH-- "), "{kh}");
     assert!(kh.contains("/-1/T 502"), "{kh}");
     assert!(theirs[2].2.contains(" 200 52 - - KD-- "), "{}", theirs[2].2);
-    assert!(theirs[4].2.contains(" 5 K- "), "{}", theirs[4].2);
+    assert!(theirs[3].2.contains(" 200 51 - - K--- "), "{}", theirs[3].2);
+    assert!(theirs[5].2.contains(" 5 K- "), "{}", theirs[5].2);
 }
 
 #[test]

@@ -598,6 +598,8 @@ enum ReqEnd {
     Client(bool),
     /// Writing to the server failed.
     Server,
+    /// The stream was shut down while the body was still uploading.
+    Killed,
 }
 
 /// How the response direction of a transaction ended.
@@ -917,11 +919,8 @@ async fn forward_response(
             }
             Ok(Some(head)) => break head,
             Ok(None) => {
-                let read = tokio::select! {
-                    r = read_some(srd, sbuf, t_server) => Some(r),
-                    () = super::streams::killed(me.as_deref()) => None,
-                };
-                match read {
+                let read = read_some(srd, sbuf, t_server);
+                match unless_killed(me.as_deref(), read).await {
                     None => return killed_before_head(cwr, txn, cx.client_keep, t_client).await,
                     Some(Ok(n)) if n > 0 => {}
                     Some(Ok(_) | Err(Some(_))) => {
@@ -1018,11 +1017,14 @@ async fn forward_response(
     } else {
         (BytesMut::new(), 0, Ok(true))
     };
-    if write_all_pair(cwr, &out, &first, t_client).await.is_err() {
-        return fail(ResEnd::Broken(*b"CD"));
-    }
+    // Counted once read from the server, as HAProxy counts it, whether the
+    // client takes it or the stream is shut down meanwhile.
     txn.bytes += head_count;
     txn.bytes += first_data;
+    let sent = write_all_pair(cwr, &out, &first, t_client).await;
+    if let Some(end) = after_write(me.as_deref(), sent.is_ok()) {
+        return fail(end);
+    }
     // The early log line counts what came with the head, as HAProxy's
     // counts what its buffer holds then.
     if cx.fe.logasap {
@@ -1047,11 +1049,8 @@ async fn forward_response(
         Err(_) => return fail(ResEnd::Broken(*b"SD")),
     }
     loop {
-        let read = tokio::select! {
-            r = read_some(srd, sbuf, t_server) => Some(r),
-            () = super::streams::killed(me.as_deref()) => None,
-        };
-        let Some(read) = read else {
+        let read = read_some(srd, sbuf, t_server);
+        let Some(read) = unless_killed(me.as_deref(), read).await else {
             return fail(ResEnd::Broken(*b"KD"));
         };
         match read {
@@ -1075,10 +1074,11 @@ async fn forward_response(
         };
         if fwd > 0 {
             let chunk = sbuf.split_to(fwd.min(sbuf.len()));
-            if write_all(cwr, &chunk, t_client).await.is_err() {
-                return fail(ResEnd::Broken(*b"CD"));
-            }
             txn.bytes += data;
+            let sent = write_all(cwr, &chunk, t_client).await;
+            if let Some(end) = after_write(me.as_deref(), sent.is_ok()) {
+                return fail(end);
+            }
         }
         if done {
             return ResOutcome {
@@ -1087,6 +1087,31 @@ async fn forward_response(
                 client_keep,
             };
         }
+    }
+}
+
+/// How the response ends after a write to the client, if it does: a
+/// stream shut down meanwhile ends with `K-`, as HAProxy's, which still
+/// hands the client what it holds (until `timeout client` if the client
+/// does not read) and logs no phase; a failed write ends with `CD`.
+fn after_write(stream: Option<&super::streams::Stream>, sent: bool) -> Option<ResEnd> {
+    if stream.is_some_and(super::streams::Stream::is_killed) {
+        Some(ResEnd::Broken(*b"K-"))
+    } else if sent {
+        None
+    } else {
+        Some(ResEnd::Broken(*b"CD"))
+    }
+}
+
+/// Runs `fut` unless `stream` is shut down first (`None` then).
+async fn unless_killed<T>(
+    stream: Option<&super::streams::Stream>,
+    fut: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        v = fut => Some(v),
+        () = super::streams::killed(stream) => None,
     }
 }
 
@@ -1677,7 +1702,8 @@ impl Http {
         };
         // From here a shutdown is answered and logged by the response
         // direction before the stream ends.
-        let _handling = super::streams::current().map(|s| s.handling());
+        let me = super::streams::current();
+        let _handling = me.as_ref().map(|s| s.handling());
         let mut body_in = 0u64;
         let (req_end, out) = {
             let req_dir = forward_request(
@@ -1718,6 +1744,11 @@ impl Http {
                             break;
                         }
                     }
+                    // The response direction watches for a shutdown until
+                    // it is done; an upload still going on then stops here.
+                    () = super::streams::killed(me.as_deref()), if out.is_some() => {
+                        req_end = Some(ReqEnd::Killed);
+                    }
                 }
             }
             (req_end, out)
@@ -1734,6 +1765,8 @@ impl Http {
             }
             (_, Some(ResEnd::NoHead | ResEnd::Replied)) => {}
             (_, Some(ResEnd::Broken(t))) => txn.termination = *t,
+            // As HAProxy logs it: the response was out, no phase.
+            (Some(ReqEnd::Killed), _) => txn.termination = *b"K-",
             (Some(ReqEnd::Client(true)), _) => txn.termination = *b"cD",
             (Some(ReqEnd::Client(false)), _) => txn.termination = *b"CD",
             (Some(ReqEnd::Server), _) => txn.termination = *b"SD",
