@@ -981,7 +981,106 @@ fn parse_option(name_w: &Word<'_>, args: &[Word<'_>]) -> R<OptionKind> {
     }
 }
 
+/// What a sample fetch needs that a rule of kind `kw` cannot give: HAProxy
+/// refuses `%[status]` in an http-request rule and `%[path]` in an
+/// http-response one. `hdr` reads whichever message the rule works on.
+fn unavailable(kw: &str, expr: &str) -> Option<&'static str> {
+    let mut depth = 0u32;
+    let end = expr
+        .char_indices()
+        .find(|&(_, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            depth == 0 && matches!(c, ',' | ']')
+        })
+        .map_or(expr.len(), |(i, _)| i);
+    let fetch = proxy_acl::Fetch::parse(expr.get(..end)?.trim()).ok()?;
+    match kw {
+        "http-request" if fetch.is_response_only() => Some(if fetch.keyword() == "status" {
+            "HTTP response"
+        } else {
+            "HTTP response headers"
+        }),
+        "http-response" if fetch.is_request_only() && fetch.keyword() != "hdr" => {
+            Some("HTTP request headers")
+        }
+        _ => None,
+    }
+}
+
+/// Refuses, as HAProxy does, a log-format value `w` of a `kw` rule that
+/// samples what the rule's direction cannot see.
+fn check_value(kw: &str, name: &str, w: &Word<'_>) -> R {
+    let mut rest = &*w.text;
+    while let Some(i) = rest.find("%[") {
+        let expr = rest.get(i + 2..).unwrap_or_default();
+        if let Some(needs) = unavailable(kw, expr) {
+            return Err(invalid(
+                w,
+                &format!("{kw} {name}"),
+                format!(
+                    "sample fetch <{expr}> may not be reliably used here because it needs \
+                     '{needs}' which is not available here"
+                ),
+            ));
+        }
+        rest = expr;
+    }
+    Ok(())
+}
+
 fn parse_http_action(kw: &str, words: &[Word<'_>], at: &Word<'_>) -> R<HttpAction> {
+    let action = parse_http_action_words(kw, words, at)?;
+    let name = words.first().map_or("", |w| &*w.text);
+    let rest = words.get(1..).unwrap_or(&[]);
+    // Which words are log-format values.
+    let values: Vec<&Word<'_>> = match &action {
+        HttpAction::SetHeader { .. } | HttpAction::AddHeader { .. } => {
+            rest.get(1).into_iter().collect()
+        }
+        HttpAction::ReplaceHeader { .. } => rest.get(2).into_iter().collect(),
+        HttpAction::SetPath(_) | HttpAction::SetQuery(_) => rest.first().into_iter().collect(),
+        HttpAction::Return(_) => rest
+            .iter()
+            .zip(rest.iter().skip(1))
+            .filter(|(k, _)| k.text == "lf-string")
+            .map(|(_, v)| v)
+            .chain(
+                rest.iter()
+                    .zip(rest.iter().skip(2))
+                    .filter(|(k, _)| k.text == "hdr")
+                    .map(|(_, v)| v),
+            )
+            .collect(),
+        HttpAction::SetVar { expr, .. } => {
+            if let (Some(first), Some(needs)) = (
+                rest.first(),
+                expr.first()
+                    .and_then(|e| unavailable(kw, &e.replace(' ', ""))),
+            ) {
+                return Err(invalid(
+                    first,
+                    &format!("{kw} {name}"),
+                    format!(
+                        "fetch method '{name}' extracts information from '{needs}', \
+                         none of which is available here"
+                    ),
+                ));
+            }
+            Vec::new()
+        }
+        _ => Vec::new(),
+    };
+    for w in values {
+        check_value(kw, name, w)?;
+    }
+    Ok(action)
+}
+
+fn parse_http_action_words(kw: &str, words: &[Word<'_>], at: &Word<'_>) -> R<HttpAction> {
     let a = arg(words, 0, at, "an action")?;
     let rest = words.get(1..).unwrap_or(&[]);
     let name = &*a.text;

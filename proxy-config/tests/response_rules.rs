@@ -130,3 +130,48 @@ fn request_contents_in_response_rules_warn_as_haproxy() {
     ];
     same_warnings(&w, &haproxy);
 }
+
+fn refused(text: &str) -> Vec<String> {
+    match parse_str("t.cfg", text, &|_| None) {
+        Ok(l) => panic!("accepted; warnings: {:?}", l.warnings),
+        Err(e) => e.errors().map(ToString::to_string).collect(),
+    }
+}
+
+// Verdicts of haproxy -c 2.6.12 (bin-haproxyd/tests/corpus/err-http-*-value.cfg).
+#[test]
+fn values_sampling_the_other_direction_are_refused() {
+    for (line, needs) in [
+        (
+            "http-response set-header x a%[path]b",
+            "sample fetch <path]b> may not be reliably used here because it needs 'HTTP request headers' which is not available here",
+        ),
+        (
+            "http-request set-header x %[res.hdr(x-a),lower]",
+            "sample fetch <res.hdr(x-a),lower]> may not be reliably used here because it needs 'HTTP response headers' which is not available here",
+        ),
+        (
+            "http-request return status 200 content-type t lf-string %[status]",
+            "sample fetch <status]> may not be reliably used here because it needs 'HTTP response' which is not available here",
+        ),
+        (
+            "http-response set-var(txn.p) path",
+            "fetch method 'set-var(txn.p)' extracts information from 'HTTP request headers', none of which is available here",
+        ),
+    ] {
+        let e = refused(&format!("{TIMEOUTS}backend b\n  {line}\n"));
+        assert!(
+            e.len() == 1 && e[0].starts_with("t.cfg:7:") && e[0].ends_with(needs),
+            "{line}: {e:?}"
+        );
+    }
+    // hdr() samples whichever message the rule works on; the method and the
+    // addresses are there in both directions.
+    assert!(
+        warnings(&format!(
+            "{TIMEOUTS}backend b\n  http-response set-header x %[hdr(x)]%[method]%[src]\n  \
+             http-request set-header x %[hdr(host)]\n"
+        ))
+        .is_empty()
+    );
+}
