@@ -48,6 +48,24 @@ fn text(b: &[u8]) -> &str {
     std::str::from_utf8(b).unwrap_or("")
 }
 
+/// The request line as logged (`%r`): method, target and version, one
+/// space apart (built without the formatting machinery: once per request).
+fn request_line(req: &RequestHead) -> String {
+    let words = [
+        text(req.method()),
+        text(req.target()),
+        text(req.version().as_bytes()),
+    ];
+    let mut line = String::with_capacity(words.iter().map(|w| w.len() + 1).sum());
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    line
+}
+
 /// What ACLs and rule values see of a request.
 struct ReqView<'a> {
     head: &'a RequestHead,
@@ -1452,12 +1470,7 @@ impl Http {
         let info0 = req.info();
         let mut txn = TxnLog {
             t_request: Some(ms(timing.0.elapsed())),
-            request_line: format!(
-                "{} {} {}",
-                text(req.method()),
-                text(req.target()),
-                text(req.version().as_bytes())
-            ),
+            request_line: request_line(&req),
             req_caps: capture(req.headers(), &fe.req_captures),
             res_caps: vec![None; fe.res_captures.len()],
             termination: *b"--",

@@ -42,6 +42,14 @@ const TRAFFIC_LEVEL: u8 = 6;
 /// HAProxy's default maximum line length.
 const DEFAULT_LEN: usize = 1024;
 
+/// Largest line buffer a thread keeps between lines.
+const LINE_KEPT: usize = 4096;
+
+thread_local! {
+    /// Each thread's buffer for the traffic line being written.
+    static LINE: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
 /// The log targets of one proxy.
 #[derive(Debug, Clone)]
 pub(crate) struct Logger {
@@ -136,7 +144,10 @@ impl Logger {
         if !self.enabled() {
             return;
         }
-        let mut line = String::with_capacity(256);
+        // The thread's line buffer, taken for the call (a nested call would
+        // find it empty and allocate its own): no allocation per line.
+        let mut line = LINE.take();
+        line.clear();
         match &self.format {
             LineFormat::Connect => line = connect(),
             LineFormat::Http => write_httplog(&mut line, l),
@@ -156,6 +167,9 @@ impl Logger {
         }
         self.lines.fetch_add(1, Ordering::Relaxed);
         self.emit(&line);
+        if line.capacity() <= LINE_KEPT {
+            LINE.set(line);
+        }
     }
 
     /// Whether any target is configured (lines need not be built otherwise).
