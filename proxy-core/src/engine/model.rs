@@ -30,6 +30,25 @@ const MAX_IDLE_PER_SERVER: usize = 64;
 /// How long an idle server connection is kept (HAProxy's `pool-purge-delay`).
 const IDLE_PURGE: Duration = Duration::from_secs(5);
 
+/// Numbers the threads that pool server connections.
+static POOL_THREADS: AtomicU32 = AtomicU32::new(0);
+
+thread_local! {
+    /// This thread's number among those that pool server connections.
+    static POOL_THREAD: u32 = POOL_THREADS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A server connection kept for reuse.
+#[derive(Debug)]
+pub(crate) struct IdleConn {
+    /// When it became idle.
+    since: Instant,
+    /// The thread that pooled it: its reactor watches the socket, so only
+    /// that thread reuses it (elsewhere each event would cross threads).
+    thread: u32,
+    conn: super::stream::ServerStream,
+}
+
 /// HAProxy's default `retries`.
 const DEFAULT_RETRIES: u32 = 3;
 
@@ -261,8 +280,9 @@ pub(crate) struct Server {
     pub(crate) queued: AtomicU32,
     /// Live counters.
     pub(crate) counters: Arc<Counters>,
-    /// Idle connections kept for reuse, with the time they became idle.
-    pub(crate) idle: Mutex<Vec<(Instant, super::stream::ServerStream)>>,
+    /// Idle connections kept for reuse, oldest first; each thread takes
+    /// back only its own.
+    pub(crate) idle: Mutex<Vec<IdleConn>>,
     /// Balancer id.
     pub(crate) id: ServerId,
     /// `backup`.
@@ -295,13 +315,16 @@ impl Server {
         SocketAddr::new(self.ip, port)
     }
 
-    /// Takes the most recently idle connection that is still usable.
+    /// Takes the most recently idle connection this thread pooled that is
+    /// still usable.
     pub(crate) fn take_idle(&self) -> Option<super::stream::ServerStream> {
         let now = Instant::now();
+        let me = POOL_THREAD.with(|t| *t);
         let mut idle = lock(&self.idle);
-        while let Some((since, s)) = idle.pop() {
-            if now.saturating_duration_since(since) < IDLE_PURGE && s.is_reusable() {
-                return Some(s);
+        while let Some(i) = idle.iter().rposition(|c| c.thread == me) {
+            let c = idle.remove(i);
+            if now.saturating_duration_since(c.since) < IDLE_PURGE && c.conn.is_reusable() {
+                return Some(c.conn);
             }
         }
         None
@@ -313,11 +336,15 @@ impl Server {
         // One clock reading for the whole pool, not one per connection.
         let now = Instant::now();
         let mut idle = lock(&self.idle);
-        idle.retain(|(since, c)| {
-            now.saturating_duration_since(*since) < IDLE_PURGE && c.is_reusable()
+        idle.retain(|c| {
+            now.saturating_duration_since(c.since) < IDLE_PURGE && c.conn.is_reusable()
         });
         if idle.len() < MAX_IDLE_PER_SERVER {
-            idle.push((now, s));
+            idle.push(IdleConn {
+                since: now,
+                thread: POOL_THREAD.with(|t| *t),
+                conn: s,
+            });
         }
     }
 }
@@ -872,5 +899,35 @@ mod tests {
             ServerClose
         );
         assert_eq!(ConnMode::combine(None, Some(Close)), Close);
+    }
+    /// A pooled server connection goes back only to the thread that pooled
+    /// it (its reactor watches the socket).
+    #[test]
+    fn idle_connections_are_reused_by_the_thread_that_pooled_them() {
+        let config =
+            proxy_config::parse_str("t.cfg", "backend b\n    server s1 127.0.0.1:1\n", &|_| None)
+                .unwrap()
+                .config;
+        let rt = Runtime::build(&config).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tokio_rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.backends[0].servers.get(0).unwrap();
+        tokio_rt.block_on(async {
+            let conn = super::super::stream::ServerStream::connect(addr)
+                .await
+                .unwrap();
+            let (_accepted, _) = listener.accept().unwrap();
+            server.put_idle(conn);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| server.take_idle().is_some());
+                assert!(!other.join().unwrap(), "taken by another thread");
+            });
+            assert!(server.take_idle().is_some(), "not taken back");
+            assert!(server.take_idle().is_none());
+        });
     }
 }
