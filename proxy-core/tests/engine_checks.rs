@@ -321,15 +321,23 @@ async fn killed_server_goes_down_after_fall_and_up_after_rise_while_traffic_flow
     let proxy = Proxy::start(&cfg).await;
 
     // Traffic all along: every request must succeed, one server being
-    // enough to serve it.
+    // enough to serve it. A request already sent to a server that dies
+    // before answering gets 502 from HAProxy too (it only retries failed
+    // connections), so the traffic holds `quiet` for each request and the
+    // test takes it to kill a server between two requests: the requests
+    // that follow meet the dead server before the checks notice it.
     let stop_traffic = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let quiet = Arc::new(tokio::sync::Mutex::new(()));
     let traffic = {
         let stop = Arc::clone(&stop_traffic);
+        let quiet = Arc::clone(&quiet);
         let addr = proxy.addr;
         tokio::spawn(async move {
             let mut answers = Vec::new();
             while !stop.load(Ordering::SeqCst) && answers.len() < 2000 {
+                let turn = quiet.lock().await;
                 answers.push(get(addr).await);
+                drop(turn);
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             answers
@@ -338,7 +346,10 @@ async fn killed_server_goes_down_after_fall_and_up_after_rise_while_traffic_flow
 
     // Up at start: the first failure takes it down (HAProxy's health
     // counter starts at `rise`).
-    s1.kill().await;
+    {
+        let _between_requests = quiet.lock().await;
+        s1.kill().await;
+    }
     let down = log.wait_for("Server tcpchk/s1 is DOWN").await;
     let (sev, want) = captured("tcpchk", 0);
     assert_eq!(
@@ -353,11 +364,16 @@ async fn killed_server_goes_down_after_fall_and_up_after_rise_while_traffic_flow
     s1.restart().await;
     let up = log.wait_for("Server tcpchk/s1 is UP").await;
     assert_eq!((up.0, mask(&up.1)), captured("tcpchk", 1));
+    // Round robin alternates: the traffic paused, so that its requests
+    // cannot take every other turn, ten in a row see both servers.
     let mut seen = std::collections::HashSet::new();
-    for _ in 0..10 {
-        let (status, who) = get(proxy.addr).await;
-        assert_eq!(status, 200);
-        seen.insert(who);
+    {
+        let _alone = quiet.lock().await;
+        for _ in 0..10 {
+            let (status, who) = get(proxy.addr).await;
+            assert_eq!(status, 200);
+            seen.insert(who);
+        }
     }
     assert!(seen.contains("s1") && seen.contains("s2"), "{seen:?}");
 
