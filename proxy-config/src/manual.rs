@@ -91,7 +91,8 @@
 //! | `busy-polling` | ignored |
 //! | `insecure-fork-wanted` | ignored |
 //! | `expose-experimental-directives` | ignored |
-//! | `h1-case-adjust` | ignored |
+//! | `h1-case-adjust` | supported |
+//! | `h1-case-adjust-file` | supported |
 //! | `tune.bufsize` | ignored |
 //! | `tune.maxrewrite` | ignored |
 //! | `tune.ssl.default-dh-param` | ignored |
@@ -205,6 +206,8 @@
 //! | `logasap` | defaults, frontend | supported |
 //! | `httpchk` | defaults, backend | supported |
 //! | `allbackups` | defaults, backend | supported |
+//! | `h1-case-adjust-bogus-client` | defaults, frontend | supported |
+//! | `h1-case-adjust-bogus-server` | defaults, backend | supported |
 //! | `accept-invalid-http-request` | defaults, frontend | ignored |
 //! | `accept-invalid-http-response` | defaults, backend | ignored |
 //! | `checkcache` | defaults, backend | ignored |

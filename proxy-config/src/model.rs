@@ -220,6 +220,12 @@ pub struct Global {
     /// `log-send-hostname [NAME]`: send a host name in syslog headers, NAME
     /// or the system's host name when `None`.
     pub log_send_hostname: Option<Spanned<Option<String>>>,
+    /// `h1-case-adjust FROM TO` lines, in order: header `FROM` is sent as
+    /// `TO` (the same name up to case) where a proxy's
+    /// `option h1-case-adjust-bogus-client|server` asks for it.
+    pub h1_case_adjust: Vec<Spanned<(String, String)>>,
+    /// `h1-case-adjust-file PATH`: more such rules, one pair per line.
+    pub h1_case_adjust_file: Option<Spanned<PathBuf>>,
     /// Known keywords accepted but not implemented (their words, keyword first).
     pub ignored: Vec<Spanned<Vec<String>>>,
 }

@@ -263,6 +263,13 @@ fn print_global(out: &mut String, g: &Global) {
         w.extend(h.value.clone());
         line(out, true, &w);
     }
+    for c in &g.h1_case_adjust {
+        let (from, to) = &c.value;
+        emit!(out, "h1-case-adjust", from.clone(), to.clone());
+    }
+    if let Some(f) = &g.h1_case_adjust_file {
+        emit!(out, "h1-case-adjust-file", f.value.display().to_string());
+    }
     for i in &g.ignored {
         line(out, true, &i.value);
     }

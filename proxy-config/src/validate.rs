@@ -1870,6 +1870,26 @@ impl Builder {
                 }
                 g.log_tag = Some(Spanned::new(t.text.to_string(), span));
             }
+            "h1-case-adjust" => {
+                let (Some(from), Some(to)) = (args.first(), args.get(1)) else {
+                    return Err(missing(kw, name, "<from> and <to> as argument"));
+                };
+                if !from.text.eq_ignore_ascii_case(&to.text) {
+                    return Err(invalid(
+                        to,
+                        name,
+                        "<from> and <to> must not differ except the case",
+                    ));
+                }
+                g.h1_case_adjust.push(Spanned::new(
+                    (from.text.to_string(), to.text.to_string()),
+                    span,
+                ));
+            }
+            "h1-case-adjust-file" => {
+                let f = only_arg(args, kw, "a file name")?;
+                g.h1_case_adjust_file = Some(Spanned::new(PathBuf::from(&*f.text), span));
+            }
             // HAProxy takes the first word as the name and ignores the rest.
             "log-send-hostname" => {
                 let host = args.first().map(|w| w.text.to_string());
