@@ -3,8 +3,8 @@
 
 use bytes::BytesMut;
 use proxy_core::h1::{
-    BodyDecoder, BodyKind, ConnectionMode, ErrorKind, HeadParser, Limits, RequestHead, RequestInfo,
-    ResponseHead, Side, Step, Version,
+    BodyDecoder, BodyKind, CaseAdjust, ConnectionMode, ErrorKind, HeadParser, Limits, RequestHead,
+    RequestInfo, ResponseHead, Side, Step, Version,
 };
 
 fn parser() -> HeadParser {
@@ -83,7 +83,7 @@ fn decode_all(kind: BodyKind, raw: &[u8]) -> Result<(Vec<u8>, Vec<u8>), ErrorKin
 }
 
 #[test]
-fn keeps_header_order_and_case() {
+fn keeps_header_order_and_case_and_sends_names_lowercased() {
     let h = req(b"GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Foo: 1\r\nx-bar:2\r\nX-FOO: 3\r\n\r\n");
     let names: Vec<&[u8]> = h.headers().iter().map(|(n, _)| n).collect();
     assert_eq!(names, [&b"Host"[..], b"X-Foo", b"x-bar", b"X-FOO"]);
@@ -98,7 +98,32 @@ fn keeps_header_order_and_case() {
     assert_eq!(h.version(), Version::Http11);
     assert_eq!(
         encoded_req(&h),
-        "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Foo: 1\r\nx-bar: 2\r\nX-FOO: 3\r\n\r\n"
+        "GET /a?b=1 HTTP/1.1\r\nhost: x\r\nx-foo: 1\r\nx-bar: 2\r\nx-foo: 3\r\n\r\n"
+    );
+}
+
+#[test]
+fn case_adjust_sends_its_names_in_their_case() {
+    let mut adjust = CaseAdjust::new();
+    adjust.insert("content-length", "Content-LENGTH").unwrap();
+    adjust.insert("X-Forwarded-For", "X-Forwarded-For").unwrap();
+    let mut h = req(b"POST / HTTP/1.1\r\nHOST: x\r\nCONTENT-length: 1\r\n\r\n");
+    h.headers_mut()
+        .append(b"x-forwarded-for", b"1.2.3.4")
+        .unwrap();
+    let mut out = BytesMut::new();
+    h.encode_adjusted(&mut out, Some(&adjust));
+    assert_eq!(out.len(), h.encoded_len());
+    assert_eq!(
+        &out[..],
+        b"POST / HTTP/1.1\r\nhost: x\r\nContent-LENGTH: 1\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n"
+    );
+    let r = resp(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nServer: S\r\n\r\n");
+    let mut out = BytesMut::new();
+    r.encode_adjusted(&mut out, Some(&adjust));
+    assert_eq!(
+        &out[..],
+        b"HTTP/1.1 200 OK\r\nContent-LENGTH: 0\r\nserver: S\r\n\r\n"
     );
 }
 
@@ -174,12 +199,12 @@ fn differing_content_lengths_conflict_identical_merge() {
     assert_eq!(h.body_kind(), BodyKind::Length(3));
     assert_eq!(
         encoded_req(&h),
-        "POST / HTTP/1.1\r\nContent-Length: 3\r\nX: y\r\n\r\n"
+        "POST / HTTP/1.1\r\ncontent-length: 3\r\nx: y\r\n\r\n"
     );
     let h = req(b"POST / HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\n");
     assert_eq!(
         encoded_req(&h),
-        "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n"
+        "POST / HTTP/1.1\r\ncontent-length: 3\r\n\r\n"
     );
 }
 
@@ -392,7 +417,7 @@ fn set_connection_keeps_other_tokens() {
     assert!(!h.info().keep_alive);
     assert_eq!(
         encoded_req(&h),
-        "GET / HTTP/1.1\r\nUpgrade: foo\r\nX: 1\r\nconnection: Upgrade, close\r\n\r\n"
+        "GET / HTTP/1.1\r\nupgrade: foo\r\nx: 1\r\nconnection: Upgrade, close\r\n\r\n"
     );
     let mut h = req(b"GET / HTTP/1.0\r\n\r\n");
     h.set_connection(ConnectionMode::KeepAlive);
@@ -500,7 +525,7 @@ fn rewrites() {
     assert_eq!(h.headers_mut().remove(b"x-b"), 1);
     assert_eq!(
         encoded_req(&h),
-        "POST /new?x=1 HTTP/1.1\r\nHost: a\r\nX-A: 9\r\nX-C: c\r\n\r\n"
+        "POST /new?x=1 HTTP/1.1\r\nhost: a\r\nx-a: 9\r\nx-c: c\r\n\r\n"
     );
     h.set_query(Some(b"y=2")).unwrap();
     assert_eq!(h.target(), b"/new?y=2");
@@ -522,7 +547,7 @@ fn rewrites() {
     r.encode(&mut out);
     assert_eq!(
         &out[..],
-        b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nconnection: close\r\n\r\n"
+        b"HTTP/1.1 503 Busy\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
     );
     assert_eq!(out.len(), r.encoded_len());
 }

@@ -200,20 +200,19 @@ fn build_reply(r: &Reply, view: &ReqView<'_>) -> Bytes {
         Some(ReplyBody::Fixed(b)) => b.clone(),
         Some(ReplyBody::Format(f)) => Bytes::from(f.render(view)),
     };
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
-        r.status,
-        reason(r.status),
-        body.len()
-    );
-    if let Some(ct) = &r.content_type {
-        out.push_str(&format!("content-type: {ct}\r\n"));
-    }
+    // HAProxy writes the `hdr` fields first, then the length and type, all
+    // with lowercase names.
+    let mut out = format!("HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
     for (n, v) in &r.headers {
         let v = v.render(view);
         if !v.contains(['\r', '\n']) {
+            let n = n.to_ascii_lowercase();
             out.push_str(&format!("{n}: {v}\r\n"));
         }
+    }
+    out.push_str(&format!("content-length: {}\r\n", body.len()));
+    if let Some(ct) = &r.content_type {
+        out.push_str(&format!("content-type: {ct}\r\n"));
     }
     out.push_str("\r\n");
     let mut b = BytesMut::from(out.as_bytes());
@@ -929,7 +928,7 @@ async fn forward_response(
         match parser.parse_response(sbuf, &cx.info) {
             Ok(Some(head)) if head.is_interim() => {
                 let mut out = BytesMut::with_capacity(head.encoded_len());
-                head.encode(&mut out);
+                head.encode_adjusted(&mut out, cx.fe.case_adjust.as_deref());
                 if write_all(cwr, &out, t_client).await.is_err() {
                     return fail(ResEnd::Broken(*b"CH"));
                 }
@@ -1023,7 +1022,7 @@ async fn forward_response(
         }
     }
     let mut out = BytesMut::with_capacity(res.encoded_len());
-    res.encode(&mut out);
+    res.encode_adjusted(&mut out, cx.fe.case_adjust.as_deref());
     // The body bytes read with the head leave in the head's write.
     let with_body = !matches!(kind, BodyKind::Tunnel | BodyKind::Empty);
     let mut dec = BodyDecoder::new(kind, Side::Server);
@@ -1700,7 +1699,7 @@ impl Http {
         let mut conn = ServerConn::new(c.stream, slot.server, Arc::clone(&be));
 
         let mut head_bytes = BytesMut::with_capacity(req.encoded_len());
-        req.encode(&mut head_bytes);
+        req.encode_adjusted(&mut head_bytes, be.case_adjust.as_deref());
         let cx = ResCtx {
             fe: &fe,
             be: &be,

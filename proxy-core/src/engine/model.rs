@@ -243,6 +243,9 @@ pub(crate) struct Frontend {
     pub(crate) conn_mode: Option<ConnMode>,
     /// `option forwardfor`.
     pub(crate) forwardfor: Option<ForwardForRt>,
+    /// `option h1-case-adjust-bogus-client`: the global `h1-case-adjust`
+    /// table applied to heads sent to clients.
+    pub(crate) case_adjust: Option<Arc<crate::h1::CaseAdjust>>,
     /// `option dontlognull`.
     pub(crate) dontlognull: bool,
     /// `option logasap`.
@@ -384,6 +387,9 @@ pub(crate) struct Backend {
     pub(crate) conn_mode: Option<ConnMode>,
     /// `option forwardfor`.
     pub(crate) forwardfor: Option<ForwardForRt>,
+    /// `option h1-case-adjust-bogus-server`: the global `h1-case-adjust`
+    /// table applied to heads sent to servers.
+    pub(crate) case_adjust: Option<Arc<crate::h1::CaseAdjust>>,
     /// `http-request` rules (run after the frontend's).
     pub(crate) http_request: HttpRules,
     /// `http-response` rules (run before the frontend's).
@@ -448,15 +454,24 @@ impl Runtime {
         let logs = GlobalLogs::build(config)?;
         // HAProxy prints state changes on stderr unless it runs as a daemon.
         let console = Arc::new(AtomicBool::new(config.global.daemon.is_none()));
+        let case = case_adjust(config)?;
         let mut backends = Vec::new();
         let mut index = HashMap::new();
         for p in config.backends() {
             index.insert(p.name.value.clone(), backends.len());
-            backends.push(Arc::new(build_backend(p, &logs, &console)?));
+            let mut be = build_backend(p, &logs, &console)?;
+            if p.option_enabled("h1-case-adjust-bogus-server") {
+                be.case_adjust = Some(Arc::clone(&case));
+            }
+            backends.push(Arc::new(be));
         }
         let mut frontends = Vec::new();
         for p in config.frontends() {
-            frontends.push(Arc::new(build_frontend(&logs, p, &index, &backends)?));
+            let mut fe = build_frontend(&logs, p, &index, &backends)?;
+            if p.option_enabled("h1-case-adjust-bogus-client") {
+                fe.case_adjust = Some(Arc::clone(&case));
+            }
+            frontends.push(Arc::new(fe));
         }
         let maxconn = config.global.maxconn.as_ref().map(|m| semaphore(m.value));
         let users = super::auth::Userlists::build(config);
@@ -486,6 +501,34 @@ impl Runtime {
             errors: super::errors::ErrorLog::default(),
         })
     }
+}
+
+/// The global `h1-case-adjust` lines, then those of `h1-case-adjust-file`
+/// (read now, as HAProxy reads it at startup).
+fn case_adjust(config: &Config) -> Result<Arc<crate::h1::CaseAdjust>, BuildError> {
+    let g = &config.global;
+    let mut table = crate::h1::CaseAdjust::new();
+    for c in &g.h1_case_adjust {
+        let (from, to) = &c.value;
+        table.insert(from, to).map_err(|e| BuildError::Invalid {
+            at: at(&c.span),
+            message: format!("h1-case-adjust: {e}"),
+        })?;
+    }
+    if let Some(f) = &g.h1_case_adjust_file {
+        let text = std::fs::read_to_string(&f.value).map_err(|source| BuildError::Io {
+            at: at(&f.span),
+            message: format!("h1-case-adjust-file '{}'", f.value.display()),
+            source,
+        })?;
+        table
+            .insert_file_text(&text)
+            .map_err(|e| BuildError::Invalid {
+                at: at(&f.span),
+                message: format!("h1-case-adjust-file '{}': {e}", f.value.display()),
+            })?;
+    }
+    Ok(Arc::new(table))
 }
 
 /// Directives the configuration accepts but this engine does not act on,
@@ -639,6 +682,7 @@ fn build_frontend(
         timeout_keep_alive: p.timeout(TimeoutKind::HttpKeepAlive),
         conn_mode: ConnMode::of(p),
         forwardfor: ForwardForRt::of(p),
+        case_adjust: None,
         dontlognull: p.option_enabled("dontlognull"),
         logasap: p.option_enabled("logasap"),
         req_captures: captures(true),
@@ -830,6 +874,7 @@ fn build_backend(
         timeout_tunnel: p.timeout(TimeoutKind::Tunnel),
         conn_mode: ConnMode::of(p),
         forwardfor: ForwardForRt::of(p),
+        case_adjust: None,
         http_request: if p.kind.is_frontend() {
             HttpRules::default()
         } else {
@@ -900,6 +945,7 @@ mod tests {
         );
         assert_eq!(ConnMode::combine(None, Some(Close)), Close);
     }
+
     /// A pooled server connection goes back only to the thread that pooled
     /// it (its reactor watches the socket).
     #[test]

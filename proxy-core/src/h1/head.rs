@@ -12,6 +12,7 @@ use std::mem::MaybeUninit;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::body::BodyKind;
+use super::case::CaseAdjust;
 use super::error::{Error, ErrorKind, Side};
 
 /// Size limits applied while parsing a head.
@@ -122,7 +123,8 @@ struct Entry {
     value: Span,
 }
 
-/// Header fields of a head, in received order with names in received case.
+/// Header fields of a head, in received order with names in received case
+/// (the writers lowercase them).
 ///
 /// Lookups are case-insensitive. Mutators that take bytes from the caller
 /// validate them, so a rewrite can never inject a line break into the
@@ -320,9 +322,22 @@ impl Headers {
             + 2
     }
 
-    fn encode(&self, dst: &mut BytesMut) {
+    /// Writes the fields with lowercased names, as HAProxy's HTX stores
+    /// and sends them, except those `adjust` names.
+    fn encode(&self, dst: &mut BytesMut, adjust: Option<&CaseAdjust>) {
         for (n, v) in self.iter() {
+            let start = dst.len();
             dst.put_slice(n);
+            if let Some(name) = dst.get_mut(start..) {
+                name.make_ascii_lowercase();
+                // A rule's wire form is the same name up to case, so it
+                // overwrites the lowercased bytes in place.
+                if let Some(to) = adjust.and_then(|a| a.get(name))
+                    && to.len() == name.len()
+                {
+                    name.copy_from_slice(to);
+                }
+            }
             dst.put_slice(b": ");
             dst.put_slice(v);
             dst.put_slice(b"\r\n");
@@ -483,8 +498,15 @@ impl RequestHead {
         self.method().len() + self.target().len() + 12 + self.headers.encoded_len()
     }
 
-    /// Appends the head, as it is to be forwarded, to `dst`.
+    /// Appends the head, as it is to be forwarded, to `dst`: header names
+    /// lowercased, as HAProxy sends them.
     pub fn encode(&self, dst: &mut BytesMut) {
+        self.encode_adjusted(dst, None);
+    }
+
+    /// Appends the head as [`RequestHead::encode`] does, sending the names
+    /// `adjust` lists in their configured case.
+    pub fn encode_adjusted(&self, dst: &mut BytesMut, adjust: Option<&CaseAdjust>) {
         dst.reserve(self.encoded_len());
         dst.put_slice(self.method());
         dst.put_u8(b' ');
@@ -492,7 +514,7 @@ impl RequestHead {
         dst.put_u8(b' ');
         dst.put_slice(self.info.version.as_bytes());
         dst.put_slice(b"\r\n");
-        self.headers.encode(dst);
+        self.headers.encode(dst, adjust);
     }
 }
 
@@ -563,8 +585,15 @@ impl ResponseHead {
         8 + 5 + self.reason().len() + 2 + self.headers.encoded_len()
     }
 
-    /// Appends the head, as it is to be forwarded, to `dst`.
+    /// Appends the head, as it is to be forwarded, to `dst`: header names
+    /// lowercased, as HAProxy sends them.
     pub fn encode(&self, dst: &mut BytesMut) {
+        self.encode_adjusted(dst, None);
+    }
+
+    /// Appends the head as [`ResponseHead::encode`] does, sending the names
+    /// `adjust` lists in their configured case.
+    pub fn encode_adjusted(&self, dst: &mut BytesMut, adjust: Option<&CaseAdjust>) {
         dst.reserve(self.encoded_len());
         dst.put_slice(self.version.as_bytes());
         dst.put_u8(b' ');
@@ -576,7 +605,7 @@ impl ResponseHead {
         dst.put_u8(b' ');
         dst.put_slice(self.reason());
         dst.put_slice(b"\r\n");
-        self.headers.encode(dst);
+        self.headers.encode(dst, adjust);
     }
 }
 

@@ -18,12 +18,14 @@
 //! 1.1, and tabs in the request line, all of which HAProxy 2.6 forwards) the
 //! difference is deliberate and listed in the replay test.
 //!
-//! Parsed heads keep header order and the original case of names, as HAProxy
-//! forwards HTTP/1 names as received. They borrow nothing: the head bytes are
-//! frozen into one [`bytes::Bytes`] and fields are offsets into it, so parsing
-//! allocates only the header index, and rewrites append to a side buffer.
+//! Parsed heads keep header order and the original case of names; the head
+//! writers send names lowercased as HAProxy 2.6 does, but for the exceptions
+//! of a [`CaseAdjust`] table (`h1-case-adjust`). Heads borrow nothing: the
+//! head bytes are frozen into one [`bytes::Bytes`] and fields are offsets
+//! into it, so parsing allocates only the header index, and rewrites append to a side buffer.
 
 mod body;
+mod case;
 mod error;
 mod head;
 mod pages;
@@ -33,6 +35,7 @@ mod pages;
 pub use bytes::{Bytes, BytesMut};
 
 pub use body::{BodyDecoder, BodyKind, Step, encode_chunk, encode_last_chunk};
+pub use case::{CaseAdjust, CaseAdjustError};
 pub use error::{Error, ErrorKind, Side};
 pub use head::{
     ConnectionMode, HeadParser, Headers, Limits, RequestHead, RequestInfo, ResponseHead, Version,
