@@ -100,8 +100,9 @@ const CASES: &[(&str, &str, &str, u32, &[&str])] = &[
         2,
         &["R", "Rb"],
     ),
-    // HAProxy's map-based hash answers with the same server on a redispatch
-    // (see KNOWN); the consistent ring skips it.
+    // A map-based hash answers with the same server on a redispatch, so
+    // the retries stay there and the log shows no `+`; the consistent ring
+    // skips it.
     (
         "source_interval_1",
         "source",
@@ -110,6 +111,7 @@ const CASES: &[(&str, &str, &str, u32, &[&str])] = &[
         &["R", "R"],
     ),
     ("source_last", "source", "option redispatch", 2, &["R", "R"]),
+    ("uri_map_1", "uri", "option redispatch 1", 2, &["R", "R"]),
     (
         "consistent_last",
         "source\n    hash-type consistent",
@@ -128,15 +130,7 @@ const CASES: &[(&str, &str, &str, u32, &[&str])] = &[
 
 /// Differences from HAProxy that are known, as (case name, reason). The test
 /// fails when one of them disappears too, so the list stays true.
-const KNOWN: &[(&str, &str)] = &[
-    (
-        "source_interval_1",
-        "a redispatch leaves the server a map-based hash names; HAProxy 2.6 asks \
-         the hash again and gets the same server (proxy-core's engine_gaps test \
-         redispatch_leaves_the_hashed_server pins the current behaviour)",
-    ),
-    ("source_last", "as source_interval_1"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn config(ports: &[(String, u16)], servers: &[Vec<(u16, bool)>]) -> String {
     let mut text = String::from(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use proxy_balance::{RequestKey, ServerId};
+use proxy_balance::{HashMethod, RequestKey, ServerId};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::model::{Backend, CounterGuard, lock};
@@ -240,9 +240,10 @@ struct RetryPlan {
     redispatch: bool,
     /// Pause the turn-around delay first (after a refusal).
     wait: bool,
-    /// Ask the balancer for another server than the failed one (hash-based
-    /// algorithms included). As HAProxy's, an active server that is the
-    /// only one usable is asked again rather than a backup.
+    /// Ask the balancer for another server than the failed one. As
+    /// HAProxy's, an active server that is the only one usable is asked
+    /// again rather than a backup, and a map-based hash is asked again as
+    /// it is: it names the failed server again while that one is usable.
     avoid: bool,
 }
 
@@ -259,8 +260,15 @@ struct RetryPlan {
 /// usable and no persistence cookie chose the server (`direct`). A retry
 /// waits when it stays on the same server, or when at most one active
 /// server is usable: then another attempt at once would fail the same way.
+///
+/// A redispatch avoids the failed server except under a map-based hash
+/// (`balance source`, `uri`, `url_param`, `hdr` without `hash-type
+/// consistent`): HAProxy 2.6 looks the key up in its map again, which gives
+/// the same server until a check takes it out, so the retry fails there
+/// again (503 once retries run out) and is not counted as redispatched.
+/// The consistent ring skips the failed server.
 fn retry_plan(be: &Backend, retry: u32, failed: usize, direct: bool) -> RetryPlan {
-    let (failed_down, failed_backup, active, hashing) = {
+    let (failed_down, failed_backup, active, hashing, map_based) = {
         let bal = lock(&be.balancer);
         let server = be.servers.get(failed);
         let down = server.is_some_and(|s| !bal.accepts_persistent(s.id).unwrap_or(false));
@@ -270,7 +278,10 @@ fn retry_plan(be: &Backend, retry: u32, failed: usize, direct: bool) -> RetryPla
             .iter()
             .filter(|s| !s.backup && bal.is_usable(s.id).unwrap_or(false))
             .count();
-        (down, backup, active, bal.config().algorithm.is_hash())
+        let config = bal.config();
+        let hashing = config.algorithm.is_hash();
+        let map_based = hashing && config.hash_type.method == HashMethod::MapBased;
+        (down, backup, active, hashing, map_based)
     };
     let redispatch = be.redispatch.is_some_and(|interval| {
         let by_interval = match interval {
@@ -284,7 +295,7 @@ fn retry_plan(be: &Backend, retry: u32, failed: usize, direct: bool) -> RetryPla
     RetryPlan {
         redispatch,
         wait: !redispatch || active <= 1,
-        avoid: active > 1 || failed_backup,
+        avoid: !map_based && (active > 1 || failed_backup),
     }
 }
 
