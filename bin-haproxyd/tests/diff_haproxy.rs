@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use util::{Proxy, TempDir, free_port, local, workspace};
+use util::{Proxy, TempDir, free_port, haproxy_installed, local, workspace};
 
 /// Differences from HAProxy that are known, as (case name, reason). The test
 /// fails when one of them disappears too, so the list stays true.
@@ -504,13 +504,6 @@ fn with_ports(template: &str, ports: &[(&str, u16)]) -> String {
         text = text.replace(&format!("{{{name}}}"), &port.to_string());
     }
     text
-}
-
-fn haproxy_installed() -> bool {
-    std::process::Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// One proxy implementation under test: a process on the seed

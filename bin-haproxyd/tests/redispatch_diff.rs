@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use util::{PATIENCE, Proxy, TempDir, free_port, local};
+use util::{PATIENCE, Proxy, TempDir, free_port, haproxy_installed, local};
 
 /// A backend that answers every request 200, closing.
 fn alive() -> u16 {
@@ -192,13 +192,6 @@ fn outcome(proxy: &Proxy, addr: SocketAddr, name: &str) -> (u16, String) {
         assert!(Instant::now() < deadline, "no log line for {name}:\n{text}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn haproxy_installed() -> bool {
-    std::process::Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use util::{Proxy, TempDir, free_port, local};
+use util::{Proxy, TempDir, free_port, haproxy_installed, local};
 
 /// The backend's answer to `GET /code/N`: status N, a header `X-A` sent
 /// twice (once with a comma), a cookie, and the request's `X-Seen` header
@@ -137,13 +137,6 @@ fn seen(addr: SocketAddr, path: &str, extra: &str) -> (u16, Vec<String>, String)
         .collect();
     headers.sort();
     (status, headers, body.to_owned())
-}
-
-fn haproxy_installed() -> bool {
-    std::process::Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 #[test]

@@ -72,6 +72,15 @@ pub(crate) fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// Whether the real `haproxy` runs here; the tests that compare with it
+/// skip, saying so, when it does not.
+pub(crate) fn haproxy_installed() -> bool {
+    std::process::Command::new("haproxy")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// A proxy process (haproxyd or haproxy), killed on drop if still running.
 /// Its stdout and stderr go to files, so a chatty proxy never blocks.
 pub(crate) struct Proxy {
