@@ -1126,10 +1126,20 @@ async fn unless_killed<T>(
     stream: Option<&super::streams::Stream>,
     fut: impl std::future::Future<Output = T>,
 ) -> Option<T> {
-    tokio::select! {
-        v = fut => Some(v),
-        () = super::streams::killed(stream) => None,
-    }
+    // Once per read and write of a response: no select (and its random
+    // pick), and nothing to watch without a stream.
+    let Some(stream) = stream else {
+        return Some(fut.await);
+    };
+    let mut fut = std::pin::pin!(fut);
+    let mut killed = std::pin::pin!(stream.killed());
+    std::future::poll_fn(|cx| {
+        if killed.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(None);
+        }
+        fut.as_mut().poll(cx).map(Some)
+    })
+    .await
 }
 
 /// Answers a stream shut down while it waited for the response head, as
