@@ -258,6 +258,18 @@ fn build_redirect(r: &Redirect, view: &ReqView<'_>) -> Bytes {
 
 /// `bytes` (a complete response) with `connection: close` added to its head
 /// unless it says so already.
+/// A reply of the stream (error page, `return`, `deny`) with the names of
+/// `h1-case-adjust` in their configured case, where the frontend asks for it.
+fn case_adjusted<'a>(
+    adjust: Option<&crate::h1::CaseAdjust>,
+    bytes: &'a [u8],
+) -> std::borrow::Cow<'a, [u8]> {
+    match adjust.and_then(|a| a.adjust_message(bytes)) {
+        Some(v) => std::borrow::Cow::Owned(v),
+        None => std::borrow::Cow::Borrowed(bytes),
+    }
+}
+
 fn with_close(bytes: &[u8]) -> Bytes {
     let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
         return Bytes::copy_from_slice(bytes);
@@ -914,6 +926,7 @@ async fn forward_response(
     txn: &mut TxnLog,
 ) -> ResOutcome {
     let t_client = cx.fe.timeout_client;
+    let adjust = cx.fe.case_adjust.as_deref();
     let t_server = cx.be.timeout_server;
     let fail = |end| ResOutcome {
         end,
@@ -928,7 +941,7 @@ async fn forward_response(
         match parser.parse_response(sbuf, &cx.info) {
             Ok(Some(head)) if head.is_interim() => {
                 let mut out = BytesMut::with_capacity(head.encoded_len());
-                head.encode_adjusted(&mut out, cx.fe.case_adjust.as_deref());
+                head.encode_adjusted(&mut out, adjust);
                 if write_all(cwr, &out, t_client).await.is_err() {
                     return fail(ResEnd::Broken(*b"CH"));
                 }
@@ -938,15 +951,22 @@ async fn forward_response(
             Ok(None) => {
                 let read = read_some(srd, sbuf, t_server);
                 match unless_killed(me.as_deref(), read).await {
-                    None => return killed_before_head(cwr, txn, cx.client_keep, t_client).await,
+                    None => {
+                        return killed_before_head(cwr, txn, cx.client_keep, t_client, adjust)
+                            .await;
+                    }
                     Some(Ok(n)) if n > 0 => {}
                     Some(Ok(_) | Err(Some(_))) => {
-                        return no_head(cwr, txn, 502, *b"SH", t_client).await;
+                        return no_head(cwr, txn, (502, *b"SH"), t_client, adjust).await;
                     }
-                    Some(Err(None)) => return no_head(cwr, txn, 504, *b"sH", t_client).await,
+                    Some(Err(None)) => {
+                        return no_head(cwr, txn, (504, *b"sH"), t_client, adjust).await;
+                    }
                 }
             }
-            Err(_) => return no_head(cwr, txn, 502, *b"PH", t_client).await,
+            Err(_) => {
+                return no_head(cwr, txn, (502, *b"PH"), t_client, adjust).await;
+            }
         }
     };
     txn.t_response = Some(ms(cx.sent_at.elapsed()));
@@ -977,7 +997,8 @@ async fn forward_response(
             let mut dec = BodyDecoder::new(res.body_kind(), Side::Server);
             let read = ready(&mut dec, sbuf).map_or(0, |(_, _, data)| data);
             txn.bytes += head_count + read;
-            if write_all(cwr, bytes, t_client).await.is_ok() {
+            let adjusted = case_adjusted(adjust, bytes);
+            if write_all(cwr, &adjusted, t_client).await.is_ok() {
                 txn.bytes += super::logging::htx_message_len(bytes);
             }
             return fail(ResEnd::Replied);
@@ -991,7 +1012,7 @@ async fn forward_response(
         if h.append(b"set-cookie", value.as_bytes()).is_err()
             || (private && h.append(b"cache-control", b"private").is_err())
         {
-            return no_head(cwr, txn, 502, *b"PH", t_client).await;
+            return no_head(cwr, txn, (502, *b"PH"), t_client, adjust).await;
         }
     }
     if let (Some(server), Some(conf)) = (&cx.prefix_with, &cx.be.cookie) {
@@ -1002,7 +1023,9 @@ async fn forward_response(
                 }
             }
             Ok(false) => {}
-            Err(_) => return no_head(cwr, txn, 502, *b"PH", t_client).await,
+            Err(_) => {
+                return no_head(cwr, txn, (502, *b"PH"), t_client, adjust).await;
+            }
         }
     }
     let kind = res.body_kind();
@@ -1022,7 +1045,7 @@ async fn forward_response(
         }
     }
     let mut out = BytesMut::with_capacity(res.encoded_len());
-    res.encode_adjusted(&mut out, cx.fe.case_adjust.as_deref());
+    res.encode_adjusted(&mut out, adjust);
     // The body bytes read with the head leave in the head's write.
     let with_body = !matches!(kind, BodyKind::Tunnel | BodyKind::Empty);
     let mut dec = BodyDecoder::new(kind, Side::Server);
@@ -1151,14 +1174,15 @@ async fn killed_before_head(
     txn: &mut TxnLog,
     client_keep: bool,
     t_client: Option<Duration>,
+    adjust: Option<&crate::h1::CaseAdjust>,
 ) -> ResOutcome {
     let page = error_page(502);
     txn.status = 502;
     txn.termination = *b"KH";
     let sent = if client_keep {
-        write_all(cwr, page, t_client).await
+        write_all(cwr, &case_adjusted(adjust, page), t_client).await
     } else {
-        write_all(cwr, &with_close(page), t_client).await
+        write_all(cwr, &case_adjusted(adjust, &with_close(page)), t_client).await
     };
     if sent.is_ok() {
         txn.bytes += super::logging::htx_message_len(page);
@@ -1174,14 +1198,17 @@ async fn killed_before_head(
 async fn no_head(
     cwr: &mut ClientWriter,
     txn: &mut TxnLog,
-    status: u16,
-    termination: [u8; 2],
+    (status, termination): (u16, [u8; 2]),
     t_client: Option<Duration>,
+    adjust: Option<&crate::h1::CaseAdjust>,
 ) -> ResOutcome {
     let page = error_page(status);
     txn.status = status;
     txn.termination = termination;
-    if write_all(cwr, page, t_client).await.is_ok() {
+    if write_all(cwr, &case_adjusted(adjust, page), t_client)
+        .await
+        .is_ok()
+    {
         txn.bytes += super::logging::htx_message_len(page);
     }
     ResOutcome {
@@ -1435,11 +1462,15 @@ impl Http {
             && info.keep_alive
             && mode != ConnMode::Close
             && !self.session.ctx.stopping();
+        let adjust = self.fe.case_adjust.as_deref();
         if keep {
-            self.answer(txn, status, bytes, timing).await;
+            self.answer(txn, status, &case_adjusted(adjust, bytes), timing)
+                .await;
             Next::KeepAlive
         } else {
-            self.answer(txn, status, &with_close(bytes), timing).await;
+            let bytes = with_close(bytes);
+            self.answer(txn, status, &case_adjusted(adjust, &bytes), timing)
+                .await;
             Next::Close
         }
     }

@@ -100,6 +100,40 @@ impl CaseAdjust {
     }
 }
 
+impl CaseAdjust {
+    /// `msg` (a whole serialized message, such as an error page) with the
+    /// names of its head in their configured case; `None` when no name of
+    /// the head is in the table, so the message goes out as it is.
+    pub fn adjust_message(&self, msg: &[u8]) -> Option<Vec<u8>> {
+        if self.map.is_empty() {
+            return None;
+        }
+        let head_end = msg.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let mut out: Option<Vec<u8>> = None;
+        // The first line is the status line; names start after each CRLF.
+        let mut pos = msg.iter().position(|&b| b == b'\n')? + 1;
+        while pos < head_end {
+            let line_end = msg
+                .get(pos..)
+                .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                .map_or(head_end, |i| pos + i);
+            let line = msg.get(pos..line_end).unwrap_or_default();
+            if let Some(colon) = line.iter().position(|&b| b == b':') {
+                let name = line.get(..colon).unwrap_or_default();
+                let lower = name.to_ascii_lowercase();
+                if let Some(to) = self.get(&lower).filter(|to| *to != name) {
+                    let buf = out.get_or_insert_with(|| msg.to_vec());
+                    if let Some(dst) = buf.get_mut(pos..pos + colon) {
+                        dst.copy_from_slice(to);
+                    }
+                }
+            }
+            pos = line_end + 1;
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +148,20 @@ mod tests {
             c.insert("content-length", "Foo"),
             Err(CaseAdjustError::Differ { .. })
         ));
+    }
+
+    #[test]
+    fn messages_change_only_the_names_of_their_head() {
+        let mut c = CaseAdjust::new();
+        assert_eq!(c.adjust_message(b"HTTP/1.1 200 OK\r\na: 1\r\n\r\n"), None);
+        c.insert("content-length", "Content-LENGTH").unwrap();
+        let page = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\nx: y\r\n\r\ncontent-length: 9";
+        assert_eq!(
+            c.adjust_message(page).unwrap(),
+            b"HTTP/1.1 403 Forbidden\r\nContent-LENGTH: 2\r\nx: y\r\n\r\ncontent-length: 9"
+        );
+        assert_eq!(c.adjust_message(b"HTTP/1.1 200 OK\r\nx: y\r\n\r\n"), None);
+        assert_eq!(c.adjust_message(b"garbage"), None);
     }
 
     #[test]
