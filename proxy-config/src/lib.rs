@@ -10,8 +10,9 @@
 //! This crate reads configuration files and nothing else: no sockets, no
 //! clock. Server host names are kept as names; [`load`] checks that they
 //! resolve, as HAProxy does before starting, in a separate step
-//! ([`resolve_server_names`]) that [`parse_str`] leaves out. Files referenced
-//! by the configuration (`errorfile`, certificates) are not read here.
+//! ([`resolve_server_names`]) that [`parse_str`] leaves out. [`load`] also
+//! reads and checks every `errorfile` ([`check_errorfiles`]); certificates
+//! are not read here.
 //!
 //! ```
 //! let text = "frontend web\n  bind :80\n  default_backend app\nbackend app\n  server s1 127.0.0.1:8080 check\n";
@@ -22,6 +23,7 @@
 mod checks;
 mod diag;
 mod env;
+mod errorfile;
 mod keywords;
 mod lax;
 mod logformat;
@@ -36,6 +38,9 @@ use std::path::{Path, PathBuf};
 
 pub use diag::{
     Diagnostic, DiagnosticKind, Errors, SectionKind, SectionRef, Severity, Span, Spanned,
+};
+pub use errorfile::{
+    ERRORFILE_MAX, ErrorFile, ErrorfileError, check_errorfiles, parse_errorfile, read_errorfile,
 };
 pub use logformat::{
     HTTPLOG_CLF_FORMAT, HTTPLOG_FORMAT, LogConverter, LogFetch, LogFlags, LogFormatExpr, LogNode,
@@ -88,7 +93,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, Errors> {
             }
         }
     }
-    resolve_server_names(b.finish(), &system_resolves)
+    check_errorfiles(
+        resolve_server_names(b.finish(), &system_resolves),
+        &read_errorfile,
+    )
 }
 
 /// The files a path stands for: itself, or a directory's `*.cfg` files sorted.
