@@ -66,6 +66,8 @@ pub enum Command {
     Lower(Level),
     /// `show cli level`.
     ShowCliLevel,
+    /// `show activity` (HAProxy 2.6 ignores any argument, so do we).
+    ShowActivity,
     /// `show info [typed|json]`.
     ShowInfo(Format),
     /// `show stat [typed|json] [up|no-maint] [IID TYPE SID]`.
@@ -182,6 +184,7 @@ pub fn parse(words: &[String], level: Level) -> Result<Command, String> {
         ["operator", ..] => Command::Lower(Level::Operator),
         ["user", ..] => Command::Lower(Level::User),
         ["show", "cli", "level", ..] => Command::ShowCliLevel,
+        ["show", "activity", ..] => Command::ShowActivity,
         ["show", "info", args @ ..] => Command::ShowInfo(format_of(args)),
         ["show", "stat", args @ ..] => show_stat(args)?,
         ["show", "servers", "state", b, ..] => Command::ShowServersState(Some((*b).into())),
@@ -386,6 +389,7 @@ pub fn required_level(cmd: &Command) -> Level {
         | Command::Quit
         | Command::Lower(_)
         | Command::ShowCliLevel
+        | Command::ShowActivity
         | Command::ShowInfo(_)
         | Command::ShowStat { .. }
         | Command::ShowBackend
@@ -446,6 +450,11 @@ const HELP: &[(&str, &str, Level)] = &[
         "set weight <bk>/<srv>  (DEPRECATED)",
         "change a server's weight (use 'set server' instead)",
         Level::Admin,
+    ),
+    (
+        "show activity",
+        "show per-thread activity stats (for support/developers)",
+        Level::User,
     ),
     (
         "show backend",

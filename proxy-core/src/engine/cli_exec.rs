@@ -415,6 +415,7 @@ fn execute(rt: &Arc<Runtime>, cmd: &Command, st: &mut CliState) -> String {
             String::new()
         }
         Command::ShowCliLevel => format!("{}\n", st.level.name()),
+        Command::ShowActivity => rt.activity.render(std::time::SystemTime::now()),
         Command::ShowInfo(f) => {
             let s = stats_view::snapshot(rt);
             match f {

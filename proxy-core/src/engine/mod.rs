@@ -74,6 +74,7 @@
 //! counters are atomic, and each backend's balancer sits behind its own short
 //! mutex.
 
+mod activity;
 mod auth;
 mod buffers;
 mod check;
@@ -264,6 +265,7 @@ impl Engine {
         }
         let (stop_tx, stop_rx) = watch::channel(false);
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+        let thread = self.rt.activity.claim(services);
         let mut tokio_listeners = Vec::new();
         for l in listeners.list {
             let addr = l.local;
@@ -284,7 +286,7 @@ impl Engine {
                 stop: stop_rx.clone(),
                 _alive: alive_tx.clone(),
             };
-            tokio::spawn(accept_loop(tl, shared, ctx));
+            tokio::spawn(accept_loop(tl, shared, ctx, thread));
         }
         if services {
             cli_exec::spawn(&self.rt, listeners.cli, &stop_rx);
@@ -349,11 +351,13 @@ fn fixed_local(listener: &TcpListener) -> Option<std::net::SocketAddr> {
 }
 
 /// Accepts on `listener` until a soft stop; `shared` is the pause lock of
-/// a socket other threads accept on too.
+/// a socket other threads accept on too, `thread` the number the accepts
+/// are counted under for `show activity`.
 async fn accept_loop(
     mut listener: TcpListener,
     shared: Option<Arc<std::sync::Mutex<()>>>,
     ctx: Shared,
+    thread: usize,
 ) {
     let mut paused = ctx.rt.listeners.subscribe();
     let mut bound = fixed_local(&listener);
@@ -382,7 +386,10 @@ async fn accept_loop(
             a = listener.accept() => a,
         };
         let (sock, src) = match accepted {
-            Ok(a) => a,
+            Ok(a) => {
+                ctx.rt.activity.accepted(thread);
+                a
+            }
             Err(e) => {
                 // Out of descriptors or similar: back off briefly instead of
                 // spinning; the connection stays in the backlog.

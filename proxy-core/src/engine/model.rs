@@ -446,6 +446,8 @@ pub(crate) struct Runtime {
     pub(crate) streams: super::streams::Registry,
     /// The last invalid request of each frontend, for `show errors`.
     pub(crate) errors: super::errors::ErrorLog,
+    /// Per-thread counters, for `show activity`.
+    pub(crate) activity: super::activity::Activity,
 }
 
 impl Runtime {
@@ -498,6 +500,7 @@ impl Runtime {
             listeners: super::listen::ListenerControl::default(),
             users,
             streams: super::streams::Registry::default(),
+            activity: super::activity::Activity::new(nbthread),
             errors: super::errors::ErrorLog::default(),
         })
     }
