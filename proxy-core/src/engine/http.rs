@@ -805,7 +805,37 @@ fn emit_log(
 /// included, whether the message ends with them, and how many of them
 /// HAProxy counts in its logs: the payload, and one byte for the end of a
 /// chunked body.
-fn ready(dec: &mut BodyDecoder, buf: &[u8]) -> Result<(usize, bool, u64), crate::h1::Error> {
+fn ready(dec: &mut BodyDecoder, buf: &[u8]) -> Result<Ready, crate::h1::Error> {
+    scan(dec, buf).map(|(r, _)| r)
+}
+
+/// [`ready`] for bytes about to be forwarded: the names of the trailer
+/// fields among them are lowercased in place, as HAProxy sends them
+/// (`h1-case-adjust` does not apply to trailers there either).
+fn ready_to_forward(dec: &mut BodyDecoder, buf: &mut [u8]) -> Result<Ready, crate::h1::Error> {
+    let (r, trailers) = scan(dec, buf)?;
+    if let Some(fields) = buf.get_mut(trailers) {
+        let mut in_name = true;
+        for b in fields {
+            match *b {
+                b'\n' => in_name = true,
+                b':' => in_name = false,
+                _ if in_name => b.make_ascii_lowercase(),
+                _ => {}
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// What [`ready`] says: bytes to forward, message done, bytes HAProxy counts.
+type Ready = (usize, bool, u64);
+
+/// [`ready`], with where the trailer fields are in `buf`.
+fn scan(
+    dec: &mut BodyDecoder,
+    buf: &[u8],
+) -> Result<(Ready, std::ops::Range<usize>), crate::h1::Error> {
     let mut fwd = 0usize;
     let mut data = 0u64;
     loop {
@@ -815,13 +845,14 @@ fn ready(dec: &mut BodyDecoder, buf: &[u8]) -> Result<(usize, bool, u64), crate:
                 data += n as u64;
             }
             Step::Framing(n) => fwd += n,
-            Step::End { len, .. } => {
+            Step::End { len, trailers } => {
                 if dec.kind() == BodyKind::Chunked {
                     data += 1;
                 }
-                return Ok((fwd + len, true, data));
+                let trailers = fwd + trailers.start..fwd + trailers.end;
+                return Ok(((fwd + len, true, data), trailers));
             }
-            Step::NeedMore => return Ok((fwd, false, data)),
+            Step::NeedMore => return Ok(((fwd, false, data), 0..0)),
         }
     }
 }
@@ -853,7 +884,7 @@ async fn forward_request(
     }
     // The body bytes that came with the head leave in the head's write.
     let mut dec = BodyDecoder::new(body, Side::Client);
-    let (first, first_state) = match ready(&mut dec, cbuf) {
+    let (first, first_state) = match ready_to_forward(&mut dec, cbuf) {
         Ok((fwd, done, data)) => {
             *body_in += data;
             (cbuf.split_to(fwd.min(cbuf.len())), Ok(done))
@@ -874,7 +905,7 @@ async fn forward_request(
             Ok(_) | Err(Some(_)) => return ReqEnd::Client(false),
             Err(None) => return ReqEnd::Client(true),
         }
-        let Ok((fwd, done, data)) = ready(&mut dec, cbuf) else {
+        let Ok((fwd, done, data)) = ready_to_forward(&mut dec, cbuf) else {
             return ReqEnd::Client(false);
         };
         *body_in += data;
@@ -1050,7 +1081,7 @@ async fn forward_response(
     let with_body = !matches!(kind, BodyKind::Tunnel | BodyKind::Empty);
     let mut dec = BodyDecoder::new(kind, Side::Server);
     let (first, first_data, first_state) = if with_body {
-        match ready(&mut dec, sbuf) {
+        match ready_to_forward(&mut dec, sbuf) {
             Ok((fwd, done, data)) => (sbuf.split_to(fwd.min(sbuf.len())), data, Ok(done)),
             Err(e) => (BytesMut::new(), 0, Err(e)),
         }
@@ -1109,7 +1140,7 @@ async fn forward_response(
             Err(Some(_)) => return fail(ResEnd::Broken(*b"SD")),
             Err(None) => return fail(ResEnd::Broken(*b"sD")),
         }
-        let Ok((fwd, done, data)) = ready(&mut dec, sbuf) else {
+        let Ok((fwd, done, data)) = ready_to_forward(&mut dec, sbuf) else {
             return fail(ResEnd::Broken(*b"SD"));
         };
         if fwd > 0 {
@@ -1461,14 +1492,20 @@ impl Http {
         let keep = matches!(info.body, BodyKind::Empty)
             && info.keep_alive
             && mode != ConnMode::Close
-            && !self.session.ctx.stopping();
+            && !self.session.ctx.stopping()
+            && super::errorfiles::delimited(bytes);
         let adjust = self.fe.case_adjust.as_deref();
         if keep {
             self.answer(txn, status, &case_adjusted(adjust, bytes), timing)
                 .await;
             Next::KeepAlive
         } else {
-            let bytes = with_close(bytes);
+            // An `errorfile` in HTTP/1.0 closes without saying so, as HAProxy's.
+            let bytes = if super::errorfiles::is_http10(bytes) {
+                Bytes::copy_from_slice(bytes)
+            } else {
+                with_close(bytes)
+            };
             self.answer(txn, status, &case_adjusted(adjust, &bytes), timing)
                 .await;
             Next::Close
@@ -1546,6 +1583,10 @@ impl Http {
             } else {
                 *b"PR"
             };
+            let custom = matches!(verdict, Verdict::Reply(..))
+                .then(|| super::errorfiles::custom(&fe, None, *status))
+                .flatten();
+            let bytes = custom.as_ref().unwrap_or(bytes);
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
             return self
                 .reply(&mut txn, (*status, bytes), timing, (info0, mode))
@@ -1564,8 +1605,9 @@ impl Http {
         let Some(be) = be else {
             txn.termination = *b"PR";
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
+            let page = super::errorfiles::page(&fe, None, 503);
             return self
-                .reply(&mut txn, (503, error_page(503)), timing, (info0, mode))
+                .reply(&mut txn, (503, &page), timing, (info0, mode))
                 .await;
         };
         let mode = ConnMode::combine(fe.conn_mode, be.conn_mode);
@@ -1584,6 +1626,10 @@ impl Http {
             } else {
                 *b"PR"
             };
+            let custom = matches!(verdict, Verdict::Reply(..))
+                .then(|| super::errorfiles::custom(&fe, Some(&be), *status))
+                .flatten();
+            let bytes = custom.as_ref().unwrap_or(bytes);
             return self
                 .reply(&mut txn, (*status, bytes), timing, (info0, mode))
                 .await;
@@ -1706,8 +1752,9 @@ impl Http {
                     txn.retries = retries;
                 }
                 // The request body, if any, was not read: `reply` closes then.
+                let page = super::errorfiles::page(&fe, Some(&be), 503);
                 return self
-                    .reply(&mut txn, (503, error_page(503)), timing, (info0, mode))
+                    .reply(&mut txn, (503, &page), timing, (info0, mode))
                     .await;
             }
             Some(Ok(c)) => c,
