@@ -5,6 +5,7 @@
 mod util;
 
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
@@ -14,8 +15,11 @@ use util::{PATIENCE, Proxy, TempDir, free_port, get, local, status};
 /// source port to one of two sockets, all landing on one is a 2^-199 event.
 const CONNECTIONS: usize = 200;
 
-/// A frontend answering every request itself, and a stats socket in `dir`.
-fn config(dir: &TempDir, nbthread: u32, port: u16) -> std::path::PathBuf {
+/// haproxyd with `nbthread` threads, a frontend answering every request
+/// itself on the returned address, and a stats socket in the directory.
+fn start(tag: &str, nbthread: u32) -> (TempDir, Proxy, SocketAddr) {
+    let dir = TempDir::new(tag);
+    let port = free_port();
     let text = format!(
         "global\n    nbthread {nbthread}\n    stats socket {} level user\n\n\
          defaults\n    mode http\n    timeout client 10s\n    timeout server 10s\n    \
@@ -23,7 +27,10 @@ fn config(dir: &TempDir, nbthread: u32, port: u16) -> std::path::PathBuf {
          frontend fe\n    bind 127.0.0.1:{port}\n    http-request return status 200\n",
         dir.path("stats.sock").display()
     );
-    dir.write("activity.cfg", &text)
+    let cfg = dir.write("activity.cfg", &text);
+    let mut proxy = Proxy::haproxyd(&cfg, &dir, "haproxyd");
+    proxy.wait_listening(local(port));
+    (dir, proxy, local(port))
 }
 
 /// The answer to `command` on the stats socket at `path`.
@@ -57,15 +64,11 @@ fn figures(activity: &str, name: &str) -> (u64, Vec<u64>) {
 
 #[test]
 fn connections_spread_over_both_threads() {
-    let dir = TempDir::new("activity-two");
-    let port = free_port();
-    let cfg = config(&dir, 2, port);
-    let mut proxy = Proxy::haproxyd(&cfg, &dir, "haproxyd");
-    proxy.wait_listening(local(port));
+    let (dir, _proxy, addr) = start("activity-two", 2);
     // Each connection is answered, so it was accepted before the next one
     // opens; each comes from a new ephemeral source port.
     for _ in 0..CONNECTIONS {
-        assert_eq!(status(&get(local(port), "/")), 200);
+        assert_eq!(status(&get(addr, "/")), 200);
     }
     let out = cli(&dir.path("stats.sock"), "show activity");
     assert!(out.starts_with("thread_id: 1 (1..2)\ndate_now: "), "{out}");
@@ -83,12 +86,8 @@ fn connections_spread_over_both_threads() {
 
 #[test]
 fn one_thread_prints_one_column() {
-    let dir = TempDir::new("activity-one");
-    let port = free_port();
-    let cfg = config(&dir, 1, port);
-    let mut proxy = Proxy::haproxyd(&cfg, &dir, "haproxyd");
-    proxy.wait_listening(local(port));
-    assert_eq!(status(&get(local(port), "/")), 200);
+    let (dir, _proxy, addr) = start("activity-one", 1);
+    assert_eq!(status(&get(addr, "/")), 200);
     let out = cli(&dir.path("stats.sock"), "show activity");
     assert!(out.starts_with("thread_id: 1 (1..1)\ndate_now: "), "{out}");
     let (total, per) = figures(&out, "accepted");
