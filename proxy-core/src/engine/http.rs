@@ -1492,14 +1492,20 @@ impl Http {
         let keep = matches!(info.body, BodyKind::Empty)
             && info.keep_alive
             && mode != ConnMode::Close
-            && !self.session.ctx.stopping();
+            && !self.session.ctx.stopping()
+            && super::errorfiles::delimited(bytes);
         let adjust = self.fe.case_adjust.as_deref();
         if keep {
             self.answer(txn, status, &case_adjusted(adjust, bytes), timing)
                 .await;
             Next::KeepAlive
         } else {
-            let bytes = with_close(bytes);
+            // An `errorfile` in HTTP/1.0 closes without saying so, as HAProxy's.
+            let bytes = if super::errorfiles::is_http10(bytes) {
+                Bytes::copy_from_slice(bytes)
+            } else {
+                with_close(bytes)
+            };
             self.answer(txn, status, &case_adjusted(adjust, &bytes), timing)
                 .await;
             Next::Close
@@ -1577,6 +1583,10 @@ impl Http {
             } else {
                 *b"PR"
             };
+            let custom = matches!(verdict, Verdict::Reply(..))
+                .then(|| super::errorfiles::custom(&fe, None, *status))
+                .flatten();
+            let bytes = custom.as_ref().unwrap_or(bytes);
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
             return self
                 .reply(&mut txn, (*status, bytes), timing, (info0, mode))
@@ -1595,8 +1605,9 @@ impl Http {
         let Some(be) = be else {
             txn.termination = *b"PR";
             let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
+            let page = super::errorfiles::page(&fe, None, 503);
             return self
-                .reply(&mut txn, (503, error_page(503)), timing, (info0, mode))
+                .reply(&mut txn, (503, &page), timing, (info0, mode))
                 .await;
         };
         let mode = ConnMode::combine(fe.conn_mode, be.conn_mode);
@@ -1615,6 +1626,10 @@ impl Http {
             } else {
                 *b"PR"
             };
+            let custom = matches!(verdict, Verdict::Reply(..))
+                .then(|| super::errorfiles::custom(&fe, Some(&be), *status))
+                .flatten();
+            let bytes = custom.as_ref().unwrap_or(bytes);
             return self
                 .reply(&mut txn, (*status, bytes), timing, (info0, mode))
                 .await;
@@ -1737,8 +1752,9 @@ impl Http {
                     txn.retries = retries;
                 }
                 // The request body, if any, was not read: `reply` closes then.
+                let page = super::errorfiles::page(&fe, Some(&be), 503);
                 return self
-                    .reply(&mut txn, (503, error_page(503)), timing, (info0, mode))
+                    .reply(&mut txn, (503, &page), timing, (info0, mode))
                     .await;
             }
             Some(Ok(c)) => c,

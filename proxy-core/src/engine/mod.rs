@@ -83,6 +83,7 @@ mod connect;
 mod cookie;
 mod dynamic;
 mod error;
+mod errorfiles;
 mod errors;
 mod http;
 mod listen;

@@ -254,6 +254,8 @@ pub(crate) struct Frontend {
     pub(crate) req_captures: Vec<CaptureSpec>,
     /// `capture response header` lines.
     pub(crate) res_captures: Vec<CaptureSpec>,
+    /// `errorfile` pages, by status.
+    pub(crate) errorfiles: super::errorfiles::ErrorFiles,
     /// `use_backend` rules: condition and backend index.
     pub(crate) use_backends: Vec<(Option<CompiledCondition>, usize)>,
     /// `default_backend` (or the listen section itself).
@@ -396,6 +398,8 @@ pub(crate) struct Backend {
     pub(crate) http_response: HttpRules,
     /// `balance hdr(NAME)`: the header to hash.
     pub(crate) hash_header: Option<String>,
+    /// `errorfile` pages, by status.
+    pub(crate) errorfiles: super::errorfiles::ErrorFiles,
     /// `cookie NAME insert ...`: cookie persistence.
     pub(crate) cookie: Option<super::cookie::CookieConf>,
     /// Live counters.
@@ -690,6 +694,7 @@ fn build_frontend(
         logasap: p.option_enabled("logasap"),
         req_captures: captures(true),
         res_captures: captures(false),
+        errorfiles: super::errorfiles::ErrorFiles::build(p)?,
         use_backends,
         default_backend,
         http_request: rules::compile(&p.http_request, &acls)?,
@@ -889,6 +894,7 @@ fn build_backend(
             rules::compile(&p.http_response, &acls)?
         },
         hash_header,
+        errorfiles: super::errorfiles::ErrorFiles::build(p)?,
         cookie: match &p.cookie {
             Some(c) if p.kind.is_backend() => Some(super::cookie::CookieConf::compile(c)?),
             _ => None,
