@@ -11,9 +11,10 @@
 
 mod util;
 
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
 
-use util::{Proxy, TempDir, exchange, free_port, haproxy_installed, local};
+use util::{PATIENCE, Proxy, TempDir, exchange, free_port, haproxy_installed, local};
 
 const CONFIG: &str = "\
 defaults
@@ -32,6 +33,7 @@ frontend fe
     http-request deny deny_status 400 if { path /bad }
     http-request deny deny_status 500 if { path /plain }
     use_backend own if { path_beg /own }
+    use_backend broken if { path_beg /broken }
     default_backend empty
 
 backend empty
@@ -40,6 +42,10 @@ backend own
     errorfile 503 {dir}/be503.http
     errorfile 403 {dir}/be403.http
     http-request deny if { path /own/deny }
+
+backend broken
+    errorfile 502 {dir}/be502.http
+    server s1 127.0.0.1:{bad}
 ";
 
 /// Debian's stock page: HTTP/1.0, no length, mixed-case names, `Connection`.
@@ -50,6 +56,7 @@ const FE403: &str = "HTTP/1.1 403 Go Away\r\nX-Page: fe\r\nContent-Length: 5\r\n
 const FE400: &str = "HTTP/1.1 400 Nope\nX-Page: fe\nContent-Length: 5\n\nfe400";
 const BE503: &str = "HTTP/1.1 503 Busy\r\nX-Page: be\r\nContent-Type: text/plain\r\n\
     Content-Length: 5\r\n\r\nbe503";
+const BE502: &str = "HTTP/1.1 502 Broken\r\nContent-Length: 5\r\n\r\nbe502";
 const BE403: &str = "HTTP/1.1 403 Denied Here\r\nX-PAGE: be\r\nContent-Length: 5\r\n\r\nbe403";
 
 /// Requests, each on a new connection, and what the reference's answer
@@ -90,7 +97,27 @@ const REQUESTS: &[(&str, &str)] = &[
         "be403",
     ),
     ("GET /deny HTTP/1.0\r\n\r\n", "fe403"),
+    (
+        "GET /broken HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "be502",
+    ),
 ];
+
+/// A server that answers every request with bytes that are no response.
+fn broken_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("server port");
+    let port = listener.local_addr().expect("server address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(PATIENCE));
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"garbage\r\n\r\n");
+        }
+    });
+    port
+}
 
 #[test]
 fn error_pages_from_files_as_haproxy_sends_them() {
@@ -105,13 +132,16 @@ fn error_pages_from_files_as_haproxy_sends_them() {
         ("fe400.http", FE400),
         ("be503.http", BE503),
         ("be403.http", BE403),
+        ("be502.http", BE502),
     ] {
         dir.write(name, text);
     }
+    let bad = broken_server().to_string();
     let start = |program: &str, tag: &str| -> (Proxy, SocketAddr) {
         let port = free_port();
         let text = CONFIG
             .replace("{port}", &port.to_string())
+            .replace("{bad}", &bad)
             .replace("{dir}", dir.0.to_str().expect("utf-8 path"));
         let cfg = dir.write(&format!("{tag}.cfg"), &text);
         let cfg = cfg.to_str().expect("utf-8 path").to_owned();

@@ -988,15 +988,15 @@ async fn forward_response(
                     }
                     Some(Ok(n)) if n > 0 => {}
                     Some(Ok(_) | Err(Some(_))) => {
-                        return no_head(cwr, txn, (502, *b"SH"), t_client, adjust).await;
+                        return no_head(cwr, txn, (502, *b"SH"), t_client, (adjust, cx)).await;
                     }
                     Some(Err(None)) => {
-                        return no_head(cwr, txn, (504, *b"sH"), t_client, adjust).await;
+                        return no_head(cwr, txn, (504, *b"sH"), t_client, (adjust, cx)).await;
                     }
                 }
             }
             Err(_) => {
-                return no_head(cwr, txn, (502, *b"PH"), t_client, adjust).await;
+                return no_head(cwr, txn, (502, *b"PH"), t_client, (adjust, cx)).await;
             }
         }
     };
@@ -1043,7 +1043,7 @@ async fn forward_response(
         if h.append(b"set-cookie", value.as_bytes()).is_err()
             || (private && h.append(b"cache-control", b"private").is_err())
         {
-            return no_head(cwr, txn, (502, *b"PH"), t_client, adjust).await;
+            return no_head(cwr, txn, (502, *b"PH"), t_client, (adjust, cx)).await;
         }
     }
     if let (Some(server), Some(conf)) = (&cx.prefix_with, &cx.be.cookie) {
@@ -1055,7 +1055,7 @@ async fn forward_response(
             }
             Ok(false) => {}
             Err(_) => {
-                return no_head(cwr, txn, (502, *b"PH"), t_client, adjust).await;
+                return no_head(cwr, txn, (502, *b"PH"), t_client, (adjust, cx)).await;
             }
         }
     }
@@ -1231,16 +1231,23 @@ async fn no_head(
     txn: &mut TxnLog,
     (status, termination): (u16, [u8; 2]),
     t_client: Option<Duration>,
-    adjust: Option<&crate::h1::CaseAdjust>,
+    (adjust, cx): (Option<&crate::h1::CaseAdjust>, &ResCtx<'_>),
 ) -> ResOutcome {
-    let page = error_page(status);
+    let page = super::errorfiles::page(cx.fe, Some(cx.be), status);
+    // As HAProxy: the close is announced when the client did not ask to
+    // keep the connection, and not counted.
+    let sent = if cx.client_keep || super::errorfiles::is_http10(&page) {
+        page.clone()
+    } else {
+        with_close(&page)
+    };
     txn.status = status;
     txn.termination = termination;
-    if write_all(cwr, &case_adjusted(adjust, page), t_client)
+    if write_all(cwr, &case_adjusted(adjust, &sent), t_client)
         .await
         .is_ok()
     {
-        txn.bytes += super::logging::htx_message_len(page);
+        txn.bytes += super::logging::htx_message_len(&page);
     }
     ResOutcome {
         end: ResEnd::NoHead,
