@@ -5,7 +5,8 @@
 //! Pins which page is sent (the chosen backend's before the frontend's,
 //! those inherited from `defaults` included), the bytes HAProxy sends for a
 //! file (names lowercased, `Connection` dropped, HTTP/1.0 kept) and when
-//! the connection closes after it (a page without a length closes).
+//! the connection closes after it (a page without a length closes), and
+//! the redirects of `errorloc` and `errorloc303`.
 //!
 //! Skipped with a printed reason when `haproxy` is not installed.
 
@@ -34,6 +35,7 @@ frontend fe
     http-request deny deny_status 500 if { path /plain }
     use_backend own if { path_beg /own }
     use_backend broken if { path_beg /broken }
+    use_backend moved if { path_beg /moved }
     default_backend empty
 
 backend empty
@@ -42,6 +44,11 @@ backend own
     errorfile 503 {dir}/be503.http
     errorfile 403 {dir}/be403.http
     http-request deny if { path /own/deny }
+
+backend moved
+    errorloc 503 http://example.com/sorry
+    errorloc303 403 /denied
+    http-request deny if { path /moved/deny }
 
 backend broken
     errorfile 502 {dir}/be502.http
@@ -97,6 +104,18 @@ const REQUESTS: &[(&str, &str)] = &[
         "be403",
     ),
     ("GET /deny HTTP/1.0\r\n\r\n", "fe403"),
+    (
+        "GET /moved/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "302 Found",
+    ),
+    (
+        "GET /moved/x HTTP/1.1\r\nHost: x\r\n\r\n",
+        "location: http://example.com/sorry",
+    ),
+    (
+        "GET /moved/deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "303 See Other",
+    ),
     (
         "GET /broken HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "be502",

@@ -280,6 +280,21 @@ mod tests {
     }
 
     #[test]
+    fn errorloc_and_errorfile_the_later_line_wins() {
+        let text = "defaults\n  mode http\n  errorfile 503 /x/503.http\n  errorloc 403 /a\n\
+                    frontend f\n  bind :80\n  errorloc303 503 http://h/down\n  \
+                    errorfile 403 /x/403.http\n";
+        let loaded = crate::parse_str("a.cfg", text, &|_| None).unwrap();
+        let f = loaded.config.frontend("f").unwrap();
+        assert_eq!(f.errorlocs[&503].value, (303, "http://h/down".to_string()));
+        assert!(!f.errorfiles.contains_key(&503));
+        assert!(!f.errorlocs.contains_key(&403));
+        assert!(f.errorfiles.contains_key(&403));
+        let d = &loaded.config.defaults[0];
+        assert_eq!(d.errorlocs[&403].value, (302, "/a".to_string()));
+    }
+
+    #[test]
     fn missing_file_and_defaults_reported_once() {
         let text = "defaults\n  mode http\n  errorfile 503 /nonexistent/503.http\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n";
         let loaded = crate::parse_str("a.cfg", text, &|_| None);

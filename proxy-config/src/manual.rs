@@ -146,9 +146,9 @@
 //! | `log-format` | defaults, frontend | supported |
 //! | `log-format-sd` | defaults, frontend | ignored |
 //! | `log-tag` | defaults, frontend, backend | supported |
-//! | `errorloc` | defaults, frontend, backend | ignored |
-//! | `errorloc302` | defaults, frontend, backend | ignored |
-//! | `errorloc303` | defaults, frontend, backend | ignored |
+//! | `errorloc` | defaults, frontend, backend | supported |
+//! | `errorloc302` | defaults, frontend, backend | supported |
+//! | `errorloc303` | defaults, frontend, backend | supported |
 //! | `errorfiles` | defaults, frontend, backend | ignored |
 //! | `http-error` | defaults, frontend, backend | ignored |
 //! | `source` | defaults, backend | ignored |

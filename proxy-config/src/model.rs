@@ -435,6 +435,10 @@ pub struct Proxy {
     pub http_checks: Vec<Spanned<Vec<String>>>,
     /// `errorfile CODE PATH`, by status code.
     pub errorfiles: BTreeMap<u16, Spanned<PathBuf>>,
+    /// `errorloc`/`errorloc302`/`errorloc303 CODE URL`, by status code: the
+    /// redirect's status (302 or 303) and its location. A code is in at
+    /// most one of this map and `errorfiles`: the later line wins.
+    pub errorlocs: BTreeMap<u16, Spanned<(u16, String)>>,
     /// `log-format`, unless an `option httplog` or `tcplog` came after it.
     pub log_format: Option<Spanned<LogFormatExpr>>,
     /// `log-tag TAG`: the syslog tag of this proxy's lines, over the global
@@ -474,6 +478,7 @@ impl Proxy {
             http_response: Vec::new(),
             http_checks: Vec::new(),
             errorfiles: BTreeMap::new(),
+            errorlocs: BTreeMap::new(),
             log_format: None,
             log_tag: None,
             ignored: Vec::new(),

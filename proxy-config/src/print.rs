@@ -675,6 +675,15 @@ fn print_proxy(out: &mut String, p: &Proxy, defaults: Option<&Proxy>) {
     for (code, f) in &p.errorfiles {
         emit!(out, "errorfile", code.to_string(), path(f));
     }
+    for (code, l) in &p.errorlocs {
+        let (redirect, url) = &l.value;
+        let kw = if *redirect == 303 {
+            "errorloc303"
+        } else {
+            "errorloc302"
+        };
+        emit!(out, kw, code.to_string(), url.clone());
+    }
     // After the options: the later of `log-format` and `option httplog`
     // wins, and a kept `log-format` came last.
     if let Some(f) = &p.log_format {

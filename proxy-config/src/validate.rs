@@ -20,6 +20,11 @@ use crate::logformat::parse_log_format;
 use crate::model::*;
 use crate::syntax::{Word, decode, lex};
 
+/// The statuses `errorfile` and `errorloc` may replace, as HAProxy 2.6's.
+const ERRORFILE_CODES: &[u16] = &[
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+];
+
 /// The `global` directives that change the environment of later lines.
 const ENV_DIRECTIVES: &[&str] = &["setenv", "presetenv", "unsetenv", "resetenv"];
 
@@ -2743,19 +2748,33 @@ impl Builder {
                 let c = arg(args, 0, kw, "a status code and a file")?;
                 let f = arg(args, 1, c, "a file")?;
                 let code: u16 = number(c, "errorfile")?;
-                const CODES: &[u16] = &[
-                    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503,
-                    504,
-                ];
-                if !CODES.contains(&code) {
+                if !ERRORFILE_CODES.contains(&code) {
                     return Err(invalid(
                         c,
                         "errorfile",
                         format!("status code {code} not handled"),
                     ));
                 }
+                p.errorlocs.remove(&code);
                 p.errorfiles
                     .insert(code, Spanned::new(PathBuf::from(&*f.text), span));
+            }
+            "errorloc" | "errorloc302" | "errorloc303" => {
+                let expects = "<status_code> and <url> as arguments";
+                let c = arg(args, 0, kw, expects)?;
+                let url = arg(args, 1, kw, expects)?;
+                let code: u16 = number(c, name)?;
+                if !ERRORFILE_CODES.contains(&code) {
+                    return Err(invalid(
+                        c,
+                        name,
+                        format!("status code '{code}' not handled."),
+                    ));
+                }
+                let redirect = if name == "errorloc303" { 303 } else { 302 };
+                p.errorfiles.remove(&code);
+                p.errorlocs
+                    .insert(code, Spanned::new((redirect, url.text.to_string()), span));
             }
             _ => {
                 // Every supported proxy keyword has a branch above; the table
@@ -2914,6 +2933,7 @@ pub(crate) fn inherit(p: &mut Proxy, d: &Proxy) {
         .collect();
     p.stats.clone_from(&d.stats);
     p.errorfiles.clone_from(&d.errorfiles);
+    p.errorlocs.clone_from(&d.errorlocs);
     p.log_tag.clone_from(&d.log_tag);
     if fe {
         p.log_format.clone_from(&d.log_format);

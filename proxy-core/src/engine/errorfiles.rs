@@ -1,10 +1,11 @@
-//! `errorfile`: the pages a proxy sends instead of HAProxy's built-in ones.
+//! `errorfile` and `errorloc`: the pages a proxy sends instead of
+//! HAProxy's built-in ones.
 //!
 //! Each file is read when the engine is built, as HAProxy reads it at
 //! startup, and kept as the bytes HAProxy sends for it
-//! ([`proxy_config::read_errorfile`]). The page for a status is the chosen
-//! backend's, then the frontend's, then the built-in one, as HAProxy looks
-//! them up. The HTTP/1 layer's own answers to unparsable requests do not
+//! ([`proxy_config::read_errorfile`]); an `errorloc` is a redirect. The
+//! page for a status is the chosen backend's, then the frontend's, then the
+//! built-in one, as HAProxy looks them up. The HTTP/1 layer's own answers to unparsable requests do not
 //! use these files, in HAProxy 2.6 either.
 
 use std::collections::HashMap;
@@ -30,8 +31,20 @@ impl ErrorFiles {
             })?;
             out.insert(*code, Bytes::from(page.wire));
         }
+        for (code, l) in &p.errorlocs {
+            out.insert(*code, redirect(l.value.0, &l.value.1));
+        }
         Ok(Self(out))
     }
+}
+
+/// The answer of `errorloc` (302) or `errorloc303`: a redirect to
+/// `location`, as HAProxy sends it.
+fn redirect(status: u16, location: &str) -> Bytes {
+    let reason = if status == 303 { "See Other" } else { "Found" };
+    Bytes::from(format!(
+        "HTTP/1.1 {status} {reason}\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: {location}\r\n\r\n"
+    ))
 }
 
 /// The configured page for `status`, if any: the backend's (once one was
