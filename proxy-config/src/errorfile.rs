@@ -222,6 +222,8 @@ pub fn check_errorfiles(
             }
         }
     }
+    // In the order of the lines, as HAProxy reads them.
+    found.sort_by(|a, b| (&a.span.file, a.span.line).cmp(&(&b.span.file, b.span.line)));
     let failed = found.iter().any(|d| d.severity == Severity::Error);
     loaded.warnings.extend(found);
     if failed {
