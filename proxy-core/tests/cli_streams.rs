@@ -8,6 +8,7 @@ mod stats_util;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -20,6 +21,9 @@ use stats_util::{Proxy, have, socat};
 struct Silent {
     addr: SocketAddr,
     held: Arc<Mutex<Vec<TcpStream>>>,
+    /// How many request heads (up to their blank line) came in: a request
+    /// counted here is at the server, where the proxy waits for the answer.
+    requests: Arc<AtomicUsize>,
 }
 
 impl Silent {
@@ -28,20 +32,34 @@ impl Silent {
         let addr = l.local_addr().unwrap();
         let held = Arc::new(Mutex::new(Vec::new()));
         let keep = Arc::clone(&held);
+        let requests = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&requests);
         thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(mut s) = s else { return };
                 if let Ok(c) = s.try_clone() {
                     keep.lock().unwrap().push(c);
                 }
+                let count = Arc::clone(&count);
                 thread::spawn(move || {
                     let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
                     let mut chunk = [0u8; 4096];
-                    while matches!(s.read(&mut chunk), Ok(n) if n > 0) {}
+                    let mut got = Vec::new();
+                    let mut counted = 0;
+                    while let Ok(n @ 1..) = s.read(&mut chunk) {
+                        got.extend_from_slice(&chunk[..n]);
+                        let heads = got.windows(4).filter(|w| w == b"\r\n\r\n").count();
+                        count.fetch_add(heads - counted, Ordering::SeqCst);
+                        counted = heads;
+                    }
                 });
             }
         });
-        Silent { addr, held }
+        Silent {
+            addr,
+            held,
+            requests,
+        }
     }
 }
 
@@ -187,6 +205,67 @@ fn closed(s: &mut TcpStream) -> bool {
             }
         }
     }
+}
+
+/// Reads one whole response (head and `content-length` body) from `s`;
+/// what came before the proxy closed if it closes first.
+fn response(s: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                return String::from_utf8_lossy(&got).into_owned();
+            }
+        }
+        match s.read(&mut buf) {
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => return String::from_utf8_lossy(&got).into_owned(),
+        }
+    }
+}
+
+/// Waits (bounded) until `n` requests reached the silent server.
+fn requests_at_least(env: &Env, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while env._silent.requests.load(Ordering::SeqCst) < n {
+        assert!(
+            Instant::now() < deadline,
+            "request {n} never reached the server"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// After its stream was shut down while waiting for the response head, a
+/// keep-alive client gets the 502 page and keeps its connection, as with
+/// HAProxy: its next request reaches the server as a new stream, which
+/// `kill` shuts down in turn; asking for the close then ends the
+/// connection after the second 502.
+fn kept_after_the_502(env: &Env, http: &mut TcpStream, kill: impl Fn()) {
+    let first = response(http);
+    assert!(first.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{first}");
+    assert!(
+        !first.to_lowercase().contains("connection: close"),
+        "{first}"
+    );
+    let before = env._silent.requests.load(Ordering::SeqCst);
+    http.write_all(b"GET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    requests_at_least(env, before + 1);
+    kill();
+    let second = response(http);
+    assert!(
+        second.starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+        "{second}"
+    );
+    assert!(closed(http), "the client asked for the close");
 }
 
 #[test]
@@ -394,11 +473,14 @@ fn shutdown_sessions_server_closes_its_streams() {
     let mut http = client(p.addr("web"), "GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
     let mut tcp = client(p.addr("raw"), "hello");
     both_on_their_servers(p);
+    requests_at_least(&env, 1);
     assert_eq!(
         socat(&admin, "shutdown sessions server dyn/web1\n"),
         haproxy("shutdown sessions server dyn/web1")
     );
-    assert!(closed(&mut http), "the client sees its connection closed");
+    kept_after_the_502(&env, &mut http, || {
+        assert_eq!(socat(&admin, "shutdown sessions server dyn/web1\n"), "\n");
+    });
     wait_for(p, "show stat\n", "web1 has no stream left", |o| {
         stat(o, "dyn,web1", &["scur"]) == ["0"]
     });
@@ -550,6 +632,7 @@ fn add_and_del_server_follow_haproxy() {
     wait_for(p, "show sess\n", "a stream on web3", |o| {
         sess_line(o, "web").is_some_and(|l| l.contains(" srv=web3 "))
     });
+    requests_at_least(&env, 1);
     // Deleting wants maintenance, then no stream on it.
     assert_eq!(socat(&admin, "set server dyn/web1 state ready\n"), "\n");
     assert_eq!(
@@ -562,7 +645,10 @@ fn add_and_del_server_follow_haproxy() {
         haproxy("del server dyn/web1 (with a stream)")
     );
     assert_eq!(socat(&admin, "shutdown sessions server dyn/web3\n"), "\n");
-    assert!(closed(&mut c));
+    // The 502 page, and the client keeps its connection, as with HAProxy.
+    let page = response(&mut c);
+    assert!(page.starts_with("HTTP/1.1 502 "), "{page}");
+    drop(c);
     wait_for(p, "show stat\n", "web3 has no stream left", |o| {
         stat(o, "dyn,web3", &["scur"]) == ["0"]
     });
@@ -614,17 +700,21 @@ fn the_stats_page_kills_a_servers_sessions() {
     let mut http = client(p.addr("web"), "GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
     let mut tcp = client(p.addr("raw"), "hello");
     both_on_their_servers(p);
-    let body = "s=web1&action=shutdown&b=dyn";
-    let answer = stats_util::http(
-        p.addr("stats"),
-        &format!(
-            "POST /stats HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
-    assert!(answer.contains(";st=DONE"), "{answer}");
-    assert!(closed(&mut http));
+    requests_at_least(&env, 1);
+    let shutdown = || {
+        let body = "s=web1&action=shutdown&b=dyn";
+        let answer = stats_util::http(
+            p.addr("stats"),
+            &format!(
+                "POST /stats HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+        assert!(answer.contains(";st=DONE"), "{answer}");
+    };
+    shutdown();
+    kept_after_the_502(&env, &mut http, shutdown);
     tcp.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     assert!(!closed(&mut tcp));

@@ -1198,8 +1198,8 @@ async fn unless_killed<T>(
 
 /// Answers a stream shut down while it waited for the response head, as
 /// HAProxy 2.6 does: its 502 page (announcing the close unless the client
-/// keeps the connection), counted without that header, and `KH`. HAProxy
-/// then keeps a keep-alive client; this closes it.
+/// keeps the connection), counted without that header, and `KH`. A
+/// keep-alive client is kept, as HAProxy keeps it: the stream goes on.
 async fn killed_before_head(
     cwr: &mut ClientWriter,
     txn: &mut TxnLog,
@@ -1221,7 +1221,7 @@ async fn killed_before_head(
     ResOutcome {
         end: ResEnd::NoHead,
         server_reusable: false,
-        client_keep: false,
+        client_keep: client_keep && sent.is_ok(),
     }
 }
 
@@ -1879,11 +1879,15 @@ impl Http {
             (Some(ReqEnd::Server), _) => txn.termination = *b"SD",
             _ => {}
         }
+        // A stream shut down before its response head goes on as a fresh
+        // one when the client keeps the connection, as in HAProxy.
+        let killed_keep = matches!(res_end, Some(ResEnd::NoHead)) && txn.termination == *b"KH";
         let logged_early = fe.logasap && txn.t_response.is_some();
         if !logged_early {
             emit_log(&fe, &self.session, &mut txn, timing, false);
         }
-        let clean = matches!(req_end, Some(ReqEnd::Done)) && matches!(res_end, Some(ResEnd::Done));
+        let clean = matches!(req_end, Some(ReqEnd::Done))
+            && (matches!(res_end, Some(ResEnd::Done)) || killed_keep);
         let (server_reusable, client_keep) =
             out.map_or((false, false), |o| (o.server_reusable, o.client_keep));
         // An empty server buffer goes back whether the connection stays
@@ -1893,6 +1897,9 @@ impl Http {
             self.server = Some(conn);
         }
         if clean && client_keep && !self.session.ctx.stopping() {
+            if killed_keep && let Some(me) = &me {
+                me.revive();
+            }
             Next::KeepAlive
         } else {
             Next::Close

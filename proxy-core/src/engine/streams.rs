@@ -375,6 +375,20 @@ impl Stream {
         Poll::Pending
     }
 
+    /// Lets a shut-down stream go on as a fresh one: HAProxy keeps a
+    /// keep-alive client after the 502 of a stream shut down before its
+    /// response head, and serves the next request as a new stream. Called
+    /// while a [`Handling`] guard is held, so the task is still running;
+    /// the stream no longer uses the server it was shut down on.
+    pub(crate) fn revive(&self) {
+        {
+            let mut a = lock(&self.attached);
+            a.server = None;
+            a.server_conn = None;
+        }
+        self.killed.store(false, Ordering::Release);
+    }
+
     /// Whether the stream was shut down.
     pub(crate) fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Acquire)
@@ -791,6 +805,40 @@ mod tests {
         };
         tokio::join!(task, killer);
         assert!(finished.load(Ordering::Acquire));
+        assert!(reg.find(s.id).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_revived_stream_goes_on_and_can_be_killed_again() {
+        let reg = Registry::default();
+        let s = cli_stream(&reg);
+        s.set_server(Some(0));
+        let kills = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&kills);
+        let me = Arc::clone(&s);
+        let task = Arc::clone(&s).run(&reg, async move {
+            let guard = me.handling();
+            me.killed().await;
+            seen.fetch_add(1, Ordering::AcqRel);
+            me.revive();
+            drop(guard);
+            // Still running: the second shutdown ends it here.
+            me.killed().await;
+            seen.fetch_add(1, Ordering::AcqRel);
+            std::future::pending::<()>().await;
+        });
+        let killer = async {
+            s.shutdown();
+            while kills.load(Ordering::Acquire) == 0 {
+                tokio::task::yield_now().await;
+            }
+            assert!(!s.is_killed());
+            assert_eq!(lock(&s.attached).server, None);
+            assert!(reg.find(s.id).is_some());
+            s.shutdown();
+        };
+        tokio::join!(task, killer);
+        assert_eq!(kills.load(Ordering::Acquire), 1);
         assert!(reg.find(s.id).is_none());
     }
 
