@@ -9,6 +9,7 @@
 //! use these files, in HAProxy 2.6 either.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use bytes::Bytes;
 
@@ -21,15 +22,30 @@ pub(crate) struct ErrorFiles(HashMap<u16, Bytes>);
 
 impl ErrorFiles {
     /// Reads the files of proxy `p` (its own and those inherited from its
-    /// `defaults`).
-    pub(crate) fn build(p: &proxy_config::Proxy) -> Result<Self, BuildError> {
+    /// `defaults`). `read` holds the pages already read while building this
+    /// engine, so a file shared through `defaults`, or by the two sides of a
+    /// `listen`, is read once.
+    pub(crate) fn build(
+        p: &proxy_config::Proxy,
+        read: &mut HashMap<PathBuf, Bytes>,
+    ) -> Result<Self, BuildError> {
         let mut out = HashMap::new();
         for (code, f) in &p.errorfiles {
-            let page = proxy_config::read_errorfile(&f.value).map_err(|e| BuildError::Invalid {
-                at: f.span.to_string(),
-                message: format!("errorfile : {e}"),
-            })?;
-            out.insert(*code, Bytes::from(page.wire));
+            let page = match read.get(&f.value) {
+                Some(page) => page.clone(),
+                None => {
+                    let page = proxy_config::read_errorfile(&f.value).map_err(|e| {
+                        BuildError::Invalid {
+                            at: f.span.to_string(),
+                            message: format!("errorfile : {e}"),
+                        }
+                    })?;
+                    let page = Bytes::from(page.wire);
+                    read.insert(f.value.clone(), page.clone());
+                    page
+                }
+            };
+            out.insert(*code, page);
         }
         for (code, l) in &p.errorlocs {
             out.insert(*code, redirect(l.value.0, &l.value.1));

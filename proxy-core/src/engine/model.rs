@@ -461,11 +461,14 @@ impl Runtime {
         // HAProxy prints state changes on stderr unless it runs as a daemon.
         let console = Arc::new(AtomicBool::new(config.global.daemon.is_none()));
         let case = case_adjust(config)?;
+        // Error pages read so far, by path: each file is read once.
+        let mut pages = HashMap::new();
         let mut backends = Vec::new();
         let mut index = HashMap::new();
         for p in config.backends() {
             index.insert(p.name.value.clone(), backends.len());
             let mut be = build_backend(p, &logs, &console)?;
+            be.errorfiles = super::errorfiles::ErrorFiles::build(p, &mut pages)?;
             if p.option_enabled("h1-case-adjust-bogus-server") {
                 be.case_adjust = Some(Arc::clone(&case));
             }
@@ -474,6 +477,7 @@ impl Runtime {
         let mut frontends = Vec::new();
         for p in config.frontends() {
             let mut fe = build_frontend(&logs, p, &index, &backends)?;
+            fe.errorfiles = super::errorfiles::ErrorFiles::build(p, &mut pages)?;
             if p.option_enabled("h1-case-adjust-bogus-client") {
                 fe.case_adjust = Some(Arc::clone(&case));
             }
@@ -694,7 +698,7 @@ fn build_frontend(
         logasap: p.option_enabled("logasap"),
         req_captures: captures(true),
         res_captures: captures(false),
-        errorfiles: super::errorfiles::ErrorFiles::build(p)?,
+        errorfiles: super::errorfiles::ErrorFiles::default(),
         use_backends,
         default_backend,
         http_request: rules::compile(&p.http_request, &acls)?,
@@ -894,7 +898,7 @@ fn build_backend(
             rules::compile(&p.http_response, &acls)?
         },
         hash_header,
-        errorfiles: super::errorfiles::ErrorFiles::build(p)?,
+        errorfiles: super::errorfiles::ErrorFiles::default(),
         cookie: match &p.cookie {
             Some(c) if p.kind.is_backend() => Some(super::cookie::CookieConf::compile(c)?),
             _ => None,
