@@ -175,7 +175,7 @@ pub fn check_errorfiles(
     result: Result<Loaded, Errors>,
     read: &dyn Fn(&Path) -> Result<ErrorFile, ErrorfileError>,
 ) -> Result<Loaded, Errors> {
-    let mut loaded = result?;
+    let loaded = result?;
     let mut seen = BTreeSet::new();
     let mut found = Vec::new();
     let sections = loaded
@@ -224,14 +224,7 @@ pub fn check_errorfiles(
     }
     // In the order of the lines, as HAProxy reads them.
     found.sort_by(|a, b| (&a.span.file, a.span.line).cmp(&(&b.span.file, b.span.line)));
-    let failed = found.iter().any(|d| d.severity == Severity::Error);
-    loaded.warnings.extend(found);
-    if failed {
-        return Err(Errors {
-            diagnostics: loaded.warnings,
-        });
-    }
-    Ok(loaded)
+    loaded.with_findings(found)
 }
 
 fn kind_of(p: &Proxy) -> SectionKind {

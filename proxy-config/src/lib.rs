@@ -60,6 +60,21 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Loaded {
+    /// Adds what a step after parsing found: warnings are kept, and any
+    /// error fails the load with everything reported so far.
+    pub(crate) fn with_findings(mut self, found: Vec<Diagnostic>) -> Result<Loaded, Errors> {
+        let failed = found.iter().any(|d| d.severity == Severity::Error);
+        self.warnings.extend(found);
+        if failed {
+            return Err(Errors {
+                diagnostics: self.warnings,
+            });
+        }
+        Ok(self)
+    }
+}
+
 /// Parses one configuration text; `env` supplies environment variables for
 /// `${VAR}` expansion inside double quotes. Server host names are not
 /// resolved (see [`resolve_server_names`]).

@@ -32,16 +32,9 @@ pub fn resolve_server_names(
     result: Result<Loaded, Errors>,
     resolves: &dyn Fn(&str) -> bool,
 ) -> Result<Loaded, Errors> {
-    let mut loaded = result?;
+    let loaded = result?;
     let found = unresolved(&loaded.config, resolves);
-    let failed = found.iter().any(|d| d.severity == Severity::Error);
-    loaded.warnings.extend(found);
-    if failed {
-        return Err(Errors {
-            diagnostics: loaded.warnings,
-        });
-    }
-    Ok(loaded)
+    loaded.with_findings(found)
 }
 
 fn unresolved(config: &Config, resolves: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
