@@ -340,6 +340,17 @@ fn cases() -> Vec<Case> {
     ] {
         cases.push(get(name, "rules", path, "X-Del: gone\r\nX-Add: zero\r\n"));
     }
+    // Loosely written conditions.
+    for (name, path) in [
+        ("conds: !|| drops the negation", "/a"),
+        ("conds: OR in capitals", "/b"),
+        ("conds: empty alternatives", "/c"),
+        ("conds: !or after a negated term", "/d"),
+        ("conds: a trailing !", "/e"),
+        ("conds: bare if never, bare unless always", "/f"),
+    ] {
+        cases.push(get(name, "conds", path, ""));
+    }
     // Malformed requests, through a keep-alive frontend: answered by the
     // proxy and never forwarded.
     for (name, request) in [
@@ -425,6 +436,21 @@ frontend rules
     http-request del-header X-Del
     http-request replace-header X-Add (.*) \\1-replaced if { path_beg /rewrite }
     http-request set-path /rewritten if { path_beg /rewrite }
+    default_backend b1
+
+# Conditions written loosely, as HAProxy reads them: `or` in any case, a
+# `!` before a separator dropped, empty alternatives, an empty condition.
+frontend conds
+    bind 127.0.0.1:{conds}
+    acl a path /a
+    acl b path /b
+    http-request return status 200 content-type text/plain string bare-if if
+    http-request return status 200 content-type text/plain string bang-or if !|| a
+    http-request return status 200 content-type text/plain string upper-or if FALSE OR b
+    http-request return status 200 content-type text/plain string empty-alts if || || { path /c } ||
+    http-request return status 200 content-type text/plain string bang-or-word if { path /x } !or { path /d }
+    http-request return status 200 content-type text/plain string trailing-bang if { path /e } !
+    http-request return status 200 content-type text/plain string bare-unless unless
     default_backend b1
 
 frontend dead
@@ -534,13 +560,14 @@ impl Side {
     }
 }
 
-const FRONTENDS: [&str; 8] = [
+const FRONTENDS: [&str; 9] = [
     "web",
     "stats",
     "keepalive",
     "serverclose",
     "close",
     "rules",
+    "conds",
     "dead",
     "reset",
 ];

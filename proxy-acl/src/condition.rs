@@ -55,59 +55,57 @@ impl Condition {
                 )));
             }
         };
-        if rest.is_empty() {
-            return Err(AclError::Syntax(format!(
-                "missing condition after '{first}'"
-            )));
-        }
         let mut alternatives = vec![Vec::new()];
         let mut negated = false;
         let mut i = 0;
         while i < rest.len() {
             let w = rest[i].as_str();
-            match w {
-                "||" | "or" => {
-                    if negated || alternatives.last().is_some_and(Vec::is_empty) {
-                        return Err(AclError::Syntax(format!(
-                            "missing ACL before '{w}' in condition"
-                        )));
-                    }
+            // HAProxy strips every leading `!` of a word, each one toggling the
+            // negation: `!a`, `! a`, `!!a`, `!{ ... }`. What is left may be a
+            // separator, which drops a pending negation (`!|| a` is `|| a`).
+            let name = w.trim_start_matches('!');
+            if (w.len() - name.len()) % 2 == 1 {
+                negated = !negated;
+            }
+            if name == "||" || name.eq_ignore_ascii_case("or") {
+                // Empty alternatives (`|| a`, `a || || b`, `a ||`) are
+                // accepted and hold nothing, as HAProxy does.
+                if alternatives
+                    .last()
+                    .is_some_and(|a: &Vec<Term>| !a.is_empty())
+                {
                     alternatives.push(Vec::new());
                 }
-                _ => {
-                    // HAProxy strips every leading `!` of a word, each one
-                    // toggling the negation: `!a`, `! a`, `!!a`, `!{ ... }`.
-                    let name = w.trim_start_matches('!');
-                    if (w.len() - name.len()) % 2 == 1 {
-                        negated = !negated;
-                    }
-                    match name {
-                        "" => {}
-                        "{" => {
-                            let close =
-                                rest[i + 1..].iter().position(|x| x == "}").ok_or_else(|| {
-                                    AclError::Syntax("missing '}' after anonymous ACL".into())
-                                })?;
-                            let inner = rest[i + 1..i + 1 + close].to_vec();
-                            if inner.is_empty() {
-                                return Err(AclError::Syntax("empty anonymous ACL '{ }'".into()));
-                            }
-                            push(&mut alternatives, &mut negated, AclRef::Anonymous(inner));
-                            i += close + 1;
+                negated = false;
+            } else {
+                match name {
+                    "" => {}
+                    "{" => {
+                        let close =
+                            rest[i + 1..].iter().position(|x| x == "}").ok_or_else(|| {
+                                AclError::Syntax("missing '}' after anonymous ACL".into())
+                            })?;
+                        let inner = rest[i + 1..i + 1 + close].to_vec();
+                        if inner.is_empty() {
+                            return Err(AclError::Syntax("empty anonymous ACL '{ }'".into()));
                         }
-                        "}" => return Err(AclError::Syntax("unexpected '}' in condition".into())),
-                        _ => push(
-                            &mut alternatives,
-                            &mut negated,
-                            AclRef::Named(name.to_string()),
-                        ),
+                        push(&mut alternatives, &mut negated, AclRef::Anonymous(inner));
+                        i += close + 1;
                     }
+                    "}" => return Err(AclError::Syntax("unexpected '}' in condition".into())),
+                    _ => push(
+                        &mut alternatives,
+                        &mut negated,
+                        AclRef::Named(name.to_string()),
+                    ),
                 }
             }
             i += 1;
         }
-        if negated || alternatives.last().is_some_and(Vec::is_empty) {
-            return Err(AclError::Syntax("condition ends without an ACL".into()));
+        // A condition with no ACL at all (`if`, `unless !`, `if ||`) is
+        // accepted too: it never matches, so `unless` always applies.
+        if alternatives.last().is_some_and(Vec::is_empty) {
+            alternatives.pop();
         }
         Ok(Self {
             polarity,
@@ -172,10 +170,43 @@ mod tests {
 
     #[test]
     fn errors() {
-        for bad in [
-            "if", "when a", "if a ||", "if || a", "if { a", "if !", "if a }",
-        ] {
+        for bad in ["", "when a", "if { a", "if a }", "if { }", "unless !{ }"] {
             assert!(Condition::parse(&w(bad)).is_err(), "{bad}");
+        }
+    }
+
+    /// What HAProxy 2.6 accepts (`haproxy -c`) around separators: `or` in
+    /// any case, a `!` before a separator dropped, empty alternatives and
+    /// empty conditions holding nothing.
+    #[test]
+    fn separators_as_haproxy_reads_them() {
+        let names = |s: &str| -> Vec<Vec<(bool, String)>> {
+            Condition::parse(&w(s))
+                .unwrap()
+                .alternatives
+                .iter()
+                .map(|alt| {
+                    alt.iter()
+                        .map(|t| match &t.acl {
+                            AclRef::Named(n) => (t.negated, n.clone()),
+                            AclRef::Anonymous(x) => (t.negated, x.join(" ")),
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let a = || vec![(false, "a".to_string())];
+        let b = || vec![(false, "b".to_string())];
+        assert_eq!(names("if a OR b"), [a(), b()]);
+        assert_eq!(names("if a !or b"), [a(), b()]);
+        assert_eq!(names("if !|| a"), [a()]);
+        assert_eq!(names("if ! || a"), [a()]);
+        assert_eq!(names("if || a"), [a()]);
+        assert_eq!(names("if a || || b"), [a(), b()]);
+        assert_eq!(names("if a ||"), [a()]);
+        assert_eq!(names("if !a || !b")[1], [(true, "b".to_string())]);
+        for empty in ["if", "unless", "if ||", "if !", "unless or"] {
+            assert!(names(empty).is_empty(), "{empty}");
         }
     }
 }
