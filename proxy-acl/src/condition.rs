@@ -209,4 +209,33 @@ mod tests {
             assert!(names(empty).is_empty(), "{empty}");
         }
     }
+
+    /// The acl_expr fuzz target's finding (fuzz/corpus/acl_expr/regress-bang-separator):
+    /// `!||` read as a negated ACL named `||`, which printed back as `! ||`
+    /// and parsed as another condition.
+    #[test]
+    fn bang_separator_prints_back_to_itself() {
+        let c = Condition::parse(&w("unless { src 129.0.0.0/8 } !|| tatic")).unwrap();
+        assert_eq!(c.acl_names().collect::<Vec<_>>(), ["tatic"]);
+        let mut words = vec!["unless".to_string()];
+        for (i, alt) in c.alternatives.iter().enumerate() {
+            if i > 0 {
+                words.push("||".into());
+            }
+            for t in alt {
+                if t.negated {
+                    words.push("!".into());
+                }
+                match &t.acl {
+                    AclRef::Named(n) => words.push(n.clone()),
+                    AclRef::Anonymous(x) => {
+                        words.push("{".into());
+                        words.extend(x.iter().cloned());
+                        words.push("}".into());
+                    }
+                }
+            }
+        }
+        assert_eq!(Condition::parse(&words), Ok(c));
+    }
 }
