@@ -539,7 +539,12 @@ fn io_info(e: &std::io::Error) -> String {
 
 async fn connect(addr: SocketAddr, limit: Duration) -> Result<TcpStream, CheckStatus> {
     match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
-        Ok(Ok(s)) => Ok(s),
+        Ok(Ok(s)) => {
+            // As HAProxy: a check connection that the proxy closes first
+            // ends with a reset, leaving no TIME_WAIT socket per check.
+            let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+            Ok(s)
+        }
         Ok(Err(e)) => Err(CheckStatus::new(CheckCode::L4Con, None, Some(io_info(&e)))),
         Err(_) => Err(CheckStatus::new(CheckCode::L4Timeout, None, None)),
     }

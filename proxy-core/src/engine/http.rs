@@ -1895,6 +1895,10 @@ impl Http {
         super::buffers::recycle(&mut conn.buf);
         if clean && server_reusable && mode == ConnMode::KeepAlive && conn.buf.is_empty() {
             self.server = Some(conn);
+        } else {
+            // As HAProxy: a server connection the proxy ends first closes
+            // with a reset, leaving no TIME_WAIT socket on this side.
+            conn.rd.reset_on_close();
         }
         if clean && client_keep && !self.session.ctx.stopping() {
             if killed_keep && let Some(me) = &me {

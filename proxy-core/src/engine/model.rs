@@ -331,6 +331,7 @@ impl Server {
             if now.saturating_duration_since(c.since) < IDLE_PURGE && c.conn.is_reusable() {
                 return Some(c.conn);
             }
+            c.conn.reset();
         }
         None
     }
@@ -341,15 +342,23 @@ impl Server {
         // One clock reading for the whole pool, not one per connection.
         let now = Instant::now();
         let mut idle = lock(&self.idle);
-        idle.retain(|c| {
-            now.saturating_duration_since(c.since) < IDLE_PURGE && c.conn.is_reusable()
-        });
+        let mut i = 0;
+        while i < idle.len() {
+            let c = &idle[i];
+            if now.saturating_duration_since(c.since) < IDLE_PURGE && c.conn.is_reusable() {
+                i += 1;
+            } else {
+                idle.remove(i).conn.reset();
+            }
+        }
         if idle.len() < MAX_IDLE_PER_SERVER {
             idle.push(IdleConn {
                 since: now,
                 thread: POOL_THREAD.with(|t| *t),
                 conn: s,
             });
+        } else {
+            s.reset();
         }
     }
 }
