@@ -16,7 +16,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
-use util::{PATIENCE, Proxy, TempDir, free_port, haproxy_installed, local};
+use util::{PATIENCE, Proxy, TempDir, free_port, local, skip_without_haproxy};
 
 /// A backend that sends each request's raw head and body (up to the end
 /// of a chunked body or of its Content-Length) down `seen`, then answers
@@ -161,8 +161,7 @@ fn exchange(addr: SocketAddr, request: &str, seen: &Receiver<Vec<u8>>) -> (Strin
 
 #[test]
 fn header_names_on_the_wire_as_haproxy_sends_them() {
-    if !haproxy_installed() {
-        eprintln!("skipped: haproxy is not installed (apt-get install haproxy)");
+    if skip_without_haproxy() {
         return;
     }
     let dir = TempDir::new("case");

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use util::{Proxy, TempDir, free_port, haproxy_installed, local, workspace};
+use util::{Proxy, TempDir, free_port, local, skip_without_haproxy, workspace};
 
 /// Differences from HAProxy that are known, as (case name, reason). The test
 /// fails when one of them disappears too, so the list stays true.
@@ -613,8 +613,7 @@ fn start(program: &str, tag: &str, dir: &TempDir, backends: &[(&'static str, u16
 
 #[test]
 fn haproxyd_answers_as_haproxy_does() {
-    if !haproxy_installed() {
-        eprintln!("skipped: haproxy is not installed (apt-get install haproxy)");
+    if skip_without_haproxy() {
         return;
     }
     let dir = TempDir::new("diff");

@@ -15,7 +15,7 @@ mod util;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 
-use util::{PATIENCE, Proxy, TempDir, exchange, free_port, haproxy_installed, local};
+use util::{PATIENCE, Proxy, TempDir, exchange, free_port, local, skip_without_haproxy};
 
 const CONFIG: &str = "\
 defaults
@@ -140,8 +140,7 @@ fn broken_server() -> u16 {
 
 #[test]
 fn error_pages_from_files_as_haproxy_sends_them() {
-    if !haproxy_installed() {
-        eprintln!("skipped: haproxy is not installed (apt-get install haproxy)");
+    if skip_without_haproxy() {
         return;
     }
     let dir = TempDir::new("errorfile");

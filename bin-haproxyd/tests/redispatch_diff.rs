@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use util::{PATIENCE, Proxy, TempDir, free_port, haproxy_installed, local};
+use util::{PATIENCE, Proxy, TempDir, free_port, local, skip_without_haproxy};
 
 /// A backend that answers every request 200, closing.
 fn alive() -> u16 {
@@ -196,8 +196,7 @@ fn outcome(proxy: &Proxy, addr: SocketAddr, name: &str) -> (u16, String) {
 
 #[test]
 fn retries_end_where_haproxy_ends_them() {
-    if !haproxy_installed() {
-        eprintln!("skipped: haproxy is not installed (apt-get install haproxy)");
+    if skip_without_haproxy() {
         return;
     }
     let dir = TempDir::new("redispatch");

@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use util::{Proxy, TempDir, free_port, haproxy_installed, local};
+use util::{Proxy, TempDir, free_port, local, skip_without_haproxy};
 
 /// The backend's answer to `GET /code/N`: status N, a header `X-A` sent
 /// twice (once with a comma), a cookie, and the request's `X-Seen` header
@@ -141,8 +141,7 @@ fn seen(addr: SocketAddr, path: &str, extra: &str) -> (u16, Vec<String>, String)
 
 #[test]
 fn response_rules_act_as_haproxy_does() {
-    if !haproxy_installed() {
-        eprintln!("skipped: haproxy is not installed (apt-get install haproxy)");
+    if skip_without_haproxy() {
         return;
     }
     let dir = TempDir::new("resrules");

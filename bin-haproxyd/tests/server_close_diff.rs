@@ -17,7 +17,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use util::{Proxy, TempDir, free_port, haproxy_installed, local};
+use util::{Proxy, TempDir, free_port, local, skip_without_haproxy};
 
 /// How long the backend waits for the proxy's next move before calling the
 /// connection `open`. Only a bound: a slow machine can turn a late reset
@@ -170,8 +170,7 @@ fn run(program: &str, dir: &TempDir, tag: &str) -> Vec<&'static str> {
 
 #[test]
 fn server_connections_end_as_with_haproxy() {
-    if !haproxy_installed() {
-        eprintln!("skipped: haproxy is not installed (apt-get install haproxy)");
+    if skip_without_haproxy() {
         return;
     }
     let dir = TempDir::new("server-close");

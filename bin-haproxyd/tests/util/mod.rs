@@ -81,6 +81,16 @@ pub(crate) fn haproxy_installed() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// True, after saying so, when the real `haproxy` is not here: the test
+/// comparing with it then returns early.
+pub(crate) fn skip_without_haproxy() -> bool {
+    let missing = !haproxy_installed();
+    if missing {
+        eprintln!("skipped: haproxy is not installed (apt-get install haproxy)");
+    }
+    missing
+}
+
 /// A proxy process (haproxyd or haproxy), killed on drop if still running.
 /// Its stdout and stderr go to files, so a chatty proxy never blocks.
 pub(crate) struct Proxy {
