@@ -6,7 +6,10 @@
 //! those inherited from `defaults` included), the bytes HAProxy sends for a
 //! file (names lowercased, `Connection` dropped, HTTP/1.0 kept) and when
 //! the connection closes after it (a page without a length closes), and
-//! the redirects of `errorloc` and `errorloc303`.
+//! the redirects of `errorloc` and `errorloc303`, and pages imported from
+//! `http-errors` sections with `errorfiles`: at the place of that line
+//! among `errorfile` and `errorloc` lines, from a section declared before or
+//! after the proxy, all of a section's codes or those listed.
 //!
 //! Skipped with a printed reason when `haproxy` is not installed.
 
@@ -36,7 +39,40 @@ frontend fe
     use_backend own if { path_beg /own }
     use_backend broken if { path_beg /broken }
     use_backend moved if { path_beg /moved }
+    use_backend imp_after if { path_beg /imp_after }
+    use_backend imp_before if { path_beg /imp_before }
+    use_backend imp_two if { path_beg /imp_two }
+    use_backend imp_loc if { path_beg /imp_loc }
     default_backend empty
+
+http-errors site
+    errorfile 403 {dir}/s403.http
+    errorfile 503 {dir}/s503.http
+
+# errorfile, then the section's pages over it.
+backend imp_after
+    errorfile 403 {dir}/be403.http
+    errorfiles site
+    http-request deny if { path /imp_after/deny }
+
+# The section's pages, then an errorfile over one of them.
+backend imp_before
+    errorfiles site
+    errorfile 403 {dir}/be403.http
+    http-request deny if { path /imp_before/deny }
+
+# The listed code of one section, then all of a section declared below.
+backend imp_two
+    errorfiles site 503
+    errorfiles other
+    http-request deny if { path /imp_two/deny }
+
+# errorloc, then an imported page over it.
+backend imp_loc
+    errorloc 403 /gone
+    errorloc 503 /gone
+    errorfiles other 403
+    http-request deny if { path /imp_loc/deny }
 
 backend empty
 
@@ -53,6 +89,9 @@ backend moved
 backend broken
     errorfile 502 {dir}/be502.http
     server s1 127.0.0.1:{bad}
+
+http-errors other
+    errorfile 403 {dir}/o403.http
 ";
 
 /// Debian's stock page: HTTP/1.0, no length, mixed-case names, `Connection`.
@@ -65,6 +104,9 @@ const BE503: &str = "HTTP/1.1 503 Busy\r\nX-Page: be\r\nContent-Type: text/plain
     Content-Length: 5\r\n\r\nbe503";
 const BE502: &str = "HTTP/1.1 502 Broken\r\nContent-Length: 5\r\n\r\nbe502";
 const BE403: &str = "HTTP/1.1 403 Denied Here\r\nX-PAGE: be\r\nContent-Length: 5\r\n\r\nbe403";
+const S403: &str = "HTTP/1.1 403 Site\r\nContent-Length: 4\r\n\r\ns403";
+const S503: &str = "HTTP/1.1 503 Site\r\nContent-Length: 4\r\n\r\ns503";
+const O403: &str = "HTTP/1.1 403 Other\r\nContent-Length: 4\r\n\r\no403";
 
 /// Requests, each on a new connection, and what the reference's answer
 /// holds; those without `Connection: close` show whether the proxy keeps
@@ -120,6 +162,38 @@ const REQUESTS: &[(&str, &str)] = &[
         "GET /broken HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "be502",
     ),
+    (
+        "GET /imp_after/deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "s403",
+    ),
+    (
+        "GET /imp_after/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "s503",
+    ),
+    (
+        "GET /imp_before/deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "be403",
+    ),
+    (
+        "GET /imp_before/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "s503",
+    ),
+    (
+        "GET /imp_two/deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "o403",
+    ),
+    (
+        "GET /imp_two/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "s503",
+    ),
+    (
+        "GET /imp_loc/deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "o403",
+    ),
+    (
+        "GET /imp_loc/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "location: /gone",
+    ),
 ];
 
 /// A server that answers every request with bytes that are no response.
@@ -151,6 +225,9 @@ fn error_pages_from_files_as_haproxy_sends_them() {
         ("be503.http", BE503),
         ("be403.http", BE403),
         ("be502.http", BE502),
+        ("s403.http", S403),
+        ("s503.http", S503),
+        ("o403.http", O403),
     ] {
         dir.write(name, text);
     }

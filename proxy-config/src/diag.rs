@@ -83,6 +83,8 @@ pub enum SectionKind {
     Resolvers,
     /// `peers`
     Peers,
+    /// `http-errors`
+    HttpErrors,
     /// Another HAProxy section (`cache`, `program`, `ring`...) that is not supported.
     Other(&'static str),
 }
@@ -99,6 +101,7 @@ impl SectionKind {
             Self::Userlist => "userlist",
             Self::Resolvers => "resolvers",
             Self::Peers => "peers",
+            Self::HttpErrors => "http-errors",
             Self::Other(k) => k,
         }
     }

@@ -178,14 +178,29 @@ pub fn check_errorfiles(
     let loaded = result?;
     let mut seen = BTreeSet::new();
     let mut found = Vec::new();
+    // Every page of every section, used or not (HAProxy reads them all),
+    // and the proxies' own.
     let sections = loaded
         .config
-        .defaults
+        .http_errors
         .iter()
-        .map(|p| (p, SectionKind::Defaults))
-        .chain(loaded.config.proxies.iter().map(|p| (p, kind_of(p))));
-    for (p, kind) in sections {
-        for f in p.errorfiles.values() {
+        .map(|h| (&h.errorfiles, SectionKind::HttpErrors, &h.name.value))
+        .chain(
+            loaded
+                .config
+                .defaults
+                .iter()
+                .map(|p| (&p.errorfiles, SectionKind::Defaults, &p.name.value)),
+        )
+        .chain(
+            loaded
+                .config
+                .proxies
+                .iter()
+                .map(|p| (&p.errorfiles, kind_of(p), &p.name.value)),
+        );
+    for (errorfiles, kind, name) in sections {
+        for f in errorfiles.values() {
             let key = (f.span.file.to_string(), f.span.line, f.span.column);
             if !seen.insert(key) {
                 continue;
@@ -194,7 +209,7 @@ pub fn check_errorfiles(
                 span: f.span.clone(),
                 section: Some(SectionRef {
                     kind,
-                    name: Some(p.name.value.clone()).filter(|n| !n.is_empty()),
+                    name: Some(name.clone()).filter(|n| !n.is_empty()),
                 }),
                 keyword: Some("errorfile".into()),
                 kind: kind_,
@@ -287,6 +302,89 @@ mod tests {
         assert!(f.errorfiles.contains_key(&403));
         let d = &loaded.config.defaults[0];
         assert_eq!(d.errorlocs[&403].value, (302, "/a".to_string()));
+    }
+
+    /// `errorfiles` imports at its own place among the lines that set
+    /// pages, inherited ones first, from sections declared anywhere.
+    #[test]
+    fn errorfiles_import_in_line_order() {
+        let text = "http-errors early\n  errorfile 403 /e/403.http\n  errorfile 503 /e/503.http\n\
+                    defaults\n  mode http\n  errorfiles early\n  errorfile 403 /d/403.http\n\
+                    frontend f\n  bind :80\n  errorfiles late 503\n\
+                    frontend g\n  bind :81\n  errorfile 503 /g/503.http\n  errorloc 403 /moved\n  \
+                    errorfiles early 403\n\
+                    http-errors late\n  errorfile 503 /l/503.http\n  errorfile 500 /l/500.http\n";
+        let loaded = crate::parse_str("a.cfg", text, &|_| None).unwrap();
+        let page = |p: &Proxy, code| p.errorfiles[&code].value.display().to_string();
+        let d = &loaded.config.defaults[0];
+        assert_eq!(page(d, 403), "/d/403.http");
+        assert_eq!(page(d, 503), "/e/503.http");
+        let f = loaded.config.frontend("f").unwrap();
+        assert_eq!(page(f, 403), "/d/403.http");
+        assert_eq!(page(f, 503), "/l/503.http");
+        assert!(!f.errorfiles.contains_key(&500), "only the listed code");
+        let g = loaded.config.frontend("g").unwrap();
+        assert_eq!(page(g, 403), "/e/403.http");
+        assert!(!g.errorlocs.contains_key(&403));
+        assert_eq!(page(g, 503), "/g/503.http");
+        // An imported page keeps the position of its section's line.
+        assert_eq!(g.errorfiles[&403].span.line, 2);
+        assert_eq!(loaded.config.http_errors.len(), 2);
+        let about = |w: &&Diagnostic| w.keyword.as_deref() == Some("errorfiles");
+        assert_eq!(loaded.warnings.iter().filter(about).count(), 0);
+    }
+
+    #[test]
+    fn http_errors_print_back() {
+        let text = "http-errors s\n  errorfile 403 \"/s/4 03.http\"\n  errorfile 200 /s/200.http\n\
+                    defaults\n  mode http\n  errorfile 503 /d/503.http\n\
+                    frontend f\n  bind :80\n  errorfiles s\n";
+        let loaded = crate::parse_str("a.cfg", text, &|_| None).unwrap();
+        let printed = crate::print(&loaded.config);
+        let again = crate::parse_str("printed.cfg", &printed, &|_| None).unwrap();
+        assert_eq!(again.config, loaded.config, "{printed}");
+        assert_eq!(crate::print(&again.config), printed);
+        assert!(printed.contains("http-errors s\n"), "{printed}");
+    }
+
+    #[test]
+    fn errorfiles_findings() {
+        let text = "http-errors s\n  errorfile 403 /s/403.http\n\
+                    defaults\n  mode http\n  errorfiles s 404\n\
+                    frontend f\n  bind :80\n\
+                    frontend g\n  bind :81\n";
+        let loaded = crate::parse_str("a.cfg", text, &|_| None).unwrap();
+        // Once, for the defaults line, not again for each frontend.
+        let found: Vec<_> = loaded
+            .warnings
+            .iter()
+            .filter(|w| w.keyword.as_deref() == Some("errorfiles"))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message()
+                .contains("status '404' not declared in http-errors section 's'")
+        );
+        assert_eq!(found[0].span.line, 5);
+        let errors = crate::parse_str("a.cfg", "defaults\n  errorfiles nope\n", &|_| None)
+            .unwrap_err()
+            .diagnostics;
+        assert!(
+            errors[0]
+                .message()
+                .contains("unknown http-errors section 'nope'")
+        );
+        assert_eq!(errors[0].span.line, 2);
+        // A page of a section no proxy uses is read all the same.
+        let unused = "http-errors s\n  errorfile 403 /nonexistent/403.http\n";
+        let errors = check_errorfiles(
+            crate::parse_str("a.cfg", unused, &|_| None),
+            &read_errorfile,
+        )
+        .unwrap_err()
+        .diagnostics;
+        assert_eq!(errors[0].span.line, 2);
     }
 
     #[test]

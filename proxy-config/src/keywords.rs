@@ -123,7 +123,7 @@ pub(crate) const PROXY: &[(&str, u8, Status)] = &[
     ("errorloc", DEF | FE | BE, Supported),
     ("errorloc302", DEF | FE | BE, Supported),
     ("errorloc303", DEF | FE | BE, Supported),
-    ("errorfiles", DEF | FE | BE, Ignored),
+    ("errorfiles", DEF | FE | BE, Supported),
     ("http-error", DEF | FE | BE, Ignored),
     ("source", DEF | BE, Ignored),
     ("stick-table", FE | BE, Ignored),

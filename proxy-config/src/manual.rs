@@ -11,10 +11,14 @@
 //! nearest known keyword. A unit test checks these tables against the parser's.
 //!
 //! Sections: `global`, `defaults` (named and anonymous, with `from`),
-//! `frontend`, `backend`, `listen` and `userlist` are supported. `resolvers`,
-//! `peers`, `cache`, `program`, `http-errors`, `ring`, `mailers` and `fcgi-app`
-//! are recognized and skipped with a warning. In `userlist`: `user` (with
-//! `password`, `insecure-password`, `groups`) and `group` (with `users`).
+//! `frontend`, `backend`, `listen`, `userlist` and `http-errors` are
+//! supported. `resolvers`, `peers`, `cache`, `program`, `ring`, `mailers` and
+//! `fcgi-app` are recognized and skipped with a warning. In `userlist`: `user`
+//! (with `password`, `insecure-password`, `groups`) and `group` (with
+//! `users`). In `http-errors`: `errorfile CODE FILE`, imported by a proxy's
+//! `errorfiles NAME [CODE...]` at the place of that line (a later `errorfile`
+//! or `errorloc` of the same code wins, an earlier one loses), whether the
+//! section comes before or after the proxy.
 //!
 //! Lexical rules: `#` starts a comment anywhere outside quotes; backslash
 //! escapes (`\ `, `\#`, `\\`, `\"`, `\'`, `\$`, `\t`, `\n`, `\r`, `\xHH`);
@@ -149,7 +153,7 @@
 //! | `errorloc` | defaults, frontend, backend | supported |
 //! | `errorloc302` | defaults, frontend, backend | supported |
 //! | `errorloc303` | defaults, frontend, backend | supported |
-//! | `errorfiles` | defaults, frontend, backend | ignored |
+//! | `errorfiles` | defaults, frontend, backend | supported |
 //! | `http-error` | defaults, frontend, backend | ignored |
 //! | `source` | defaults, backend | ignored |
 //! | `stick-table` | frontend, backend | ignored |

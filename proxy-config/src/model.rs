@@ -26,6 +26,9 @@ pub struct Config {
     pub proxies: Vec<Proxy>,
     /// `userlist` sections.
     pub userlists: Vec<Userlist>,
+    /// `http-errors` sections. What a proxy imports from them with
+    /// `errorfiles` is already in its [`Proxy::errorfiles`].
+    pub http_errors: Vec<HttpErrors>,
 }
 
 impl Config {
@@ -1002,6 +1005,16 @@ pub enum HttpAction {
         /// Arguments.
         args: Vec<String>,
     },
+}
+
+/// An `http-errors NAME` section: error pages that proxies import with
+/// `errorfiles NAME [CODE...]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpErrors {
+    /// Its name.
+    pub name: Spanned<String>,
+    /// `errorfile CODE PATH`, by status code.
+    pub errorfiles: BTreeMap<u16, Spanned<PathBuf>>,
 }
 
 /// A `userlist` section.

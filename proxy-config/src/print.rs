@@ -20,6 +20,20 @@ pub fn print(config: &Config) -> String {
     for u in &config.userlists {
         print_userlist(&mut out, u);
     }
+    for h in &config.http_errors {
+        line(
+            &mut out,
+            false,
+            &["http-errors".into(), h.name.value.clone()],
+        );
+        for (code, f) in &h.errorfiles {
+            line(
+                &mut out,
+                true,
+                &["errorfile".into(), code.to_string(), path(f)],
+            );
+        }
+    }
     for p in config.proxies.iter().filter(|p| p.defaults.is_none()) {
         print_proxy(&mut out, p, None);
     }

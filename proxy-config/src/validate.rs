@@ -5,6 +5,7 @@
 //! error so that one run reports everything. Cross-references that may point
 //! forward (backend names) are checked once every file is read.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1288,6 +1289,7 @@ enum Current {
     Global,
     Proxy(Box<ProxyBuild>),
     Userlist(Userlist),
+    HttpErrors(HttpErrors),
     Skip,
 }
 
@@ -1296,6 +1298,18 @@ struct ProxyBuild {
     named_defaults: bool,
     own_stats: bool,
     own_http_checks: bool,
+    /// `errorfiles` lines, the inherited ones first: resolved once every
+    /// `http-errors` section is known.
+    error_imports: Vec<ErrorImport>,
+}
+
+/// One `errorfiles NAME [CODE...]` line.
+#[derive(Debug, Clone)]
+struct ErrorImport {
+    section: String,
+    /// The codes to import; empty for all of the section's.
+    codes: Vec<u16>,
+    span: Span,
 }
 
 /// Accumulates a [`Config`] over one or more files.
@@ -1309,6 +1323,13 @@ pub(crate) struct Builder {
     env: EnvOverlay,
     /// Warnings about leniently read values of the line being read.
     notes: Vec<Fail>,
+    /// The files loaded, in order: the order of lines across files.
+    files: Vec<Arc<str>>,
+    /// `errorfiles` lines of each `defaults` section (inherited ones
+    /// first), in the order of [`Config::defaults`].
+    default_imports: Vec<Vec<ErrorImport>>,
+    /// The same for each proxy, in the order of [`Config::proxies`].
+    proxy_imports: Vec<Vec<ErrorImport>>,
 }
 
 impl Builder {
@@ -1321,6 +1342,9 @@ impl Builder {
             section: None,
             env: EnvOverlay::default(),
             notes: Vec::new(),
+            files: Vec::new(),
+            default_imports: Vec::new(),
+            proxy_imports: Vec::new(),
         }
     }
 
@@ -1371,6 +1395,7 @@ impl Builder {
         env: &dyn Fn(&str) -> Option<String>,
     ) {
         self.file = Arc::from(name);
+        self.files.push(self.file.clone());
         self.section = None;
         let lexed = if self.env.is_active() {
             let overlay = &self.env;
@@ -1439,6 +1464,11 @@ impl Builder {
                 }
                 Current::Proxy(pb) => {
                     if let Err(f) = self.proxy_line(pb, words) {
+                        self.error(Some(&first.text), f);
+                    }
+                }
+                Current::HttpErrors(h) => {
+                    if let Err(f) = self.http_errors_line(h, words) {
                         self.error(Some(&first.text), f);
                     }
                 }
@@ -1526,6 +1556,7 @@ impl Builder {
             "userlist" => SectionKind::Userlist,
             "resolvers" => SectionKind::Resolvers,
             "peers" => SectionKind::Peers,
+            "http-errors" => SectionKind::HttpErrors,
             other => SectionKind::Other(
                 keywords::SECTIONS
                     .iter()
@@ -1575,6 +1606,30 @@ impl Builder {
                     name: Spanned::new(n.text.to_string(), self.wspan(head)),
                     groups: Vec::new(),
                     users: Vec::new(),
+                })
+            }
+            SectionKind::HttpErrors => {
+                let Some(n) = words.get(1) else {
+                    let f = invalid(head, "http-errors", "missing name for http-errors section.");
+                    self.error(Some("http-errors"), f);
+                    return Current::Skip;
+                };
+                if let Some(other) = self
+                    .config
+                    .http_errors
+                    .iter()
+                    .find(|h| h.name.value == n.text)
+                {
+                    let message = format!(
+                        "http-errors section '{}' already exists (declared at {}:{}).",
+                        n.text, other.name.span.file, other.name.span.line
+                    );
+                    self.error(Some("http-errors"), invalid(n, "http-errors", message));
+                    return Current::Skip;
+                }
+                Current::HttpErrors(HttpErrors {
+                    name: Spanned::new(n.text.to_string(), self.wspan(head)),
+                    errorfiles: BTreeMap::new(),
                 })
             }
             SectionKind::Resolvers | SectionKind::Peers | SectionKind::Other(_) => {
@@ -1691,26 +1746,36 @@ impl Builder {
             inherit(&mut p, d);
             p.defaults = defaults;
         }
+        let error_imports = defaults
+            .and_then(|i| self.default_imports.get(i))
+            .cloned()
+            .unwrap_or_default();
         Ok(ProxyBuild {
             p,
             named_defaults: pkind == ProxyKind::Defaults && !name.is_empty(),
             own_stats: false,
             own_http_checks: false,
+            error_imports,
         })
     }
 
     fn close(&mut self, cur: Current) {
         match cur {
             Current::Proxy(pb) => {
-                let p = pb.p;
+                let ProxyBuild {
+                    p, error_imports, ..
+                } = *pb;
                 if p.kind == ProxyKind::Defaults {
                     self.config.defaults.push(p);
+                    self.default_imports.push(error_imports);
                     self.last_defaults = Some(self.config.defaults.len() - 1);
                 } else {
                     self.config.proxies.push(p);
+                    self.proxy_imports.push(error_imports);
                 }
             }
             Current::Userlist(u) => self.config.userlists.push(u),
+            Current::HttpErrors(h) => self.config.http_errors.push(h),
             Current::None | Current::Global | Current::Skip => {}
         }
     }
@@ -1754,6 +1819,7 @@ impl Builder {
             }
         }
         self.diags.extend(missing);
+        self.import_errorfiles();
         self.diags.extend(crate::checks::run(&self.config));
         if self.diags.iter().any(|d| d.severity == Severity::Error) {
             Err(crate::Errors {
@@ -1764,6 +1830,133 @@ impl Builder {
                 config: self.config,
                 warnings: self.diags,
             })
+        }
+    }
+
+    /// A line of an `http-errors` section: only `errorfile CODE FILE`.
+    fn http_errors_line(&mut self, h: &mut HttpErrors, words: &[Word<'_>]) -> R {
+        let Some((kw, args)) = words.split_first() else {
+            return Ok(());
+        };
+        if kw.text != "errorfile" {
+            return Err(invalid(
+                kw,
+                "http-errors",
+                format!("unknown keyword '{}' in 'http-errors' section", kw.text),
+            ));
+        }
+        let expects = "<status_code> and <file> as arguments.";
+        let c = arg(args, 0, kw, expects)?;
+        let f = arg(args, 1, kw, expects)?;
+        let code = c.text.parse::<u16>().unwrap_or(0);
+        if !ERRORFILE_CODES.contains(&code) {
+            return Err(invalid(
+                c,
+                "errorfile",
+                format!("status code '{code}' not handled."),
+            ));
+        }
+        let span = self.wspan(kw);
+        h.errorfiles
+            .insert(code, Spanned::new(PathBuf::from(&*f.text), span));
+        Ok(())
+    }
+
+    /// Where a line stands among all lines loaded: file order, then line.
+    fn line_order(&self, span: &Span) -> (usize, u32, u32) {
+        let file = self.files.iter().rposition(|f| *f == span.file);
+        (file.unwrap_or(0), span.line, span.column)
+    }
+
+    /// Resolves every proxy's `errorfiles` lines against the `http-errors`
+    /// sections, as HAProxy does once all sections are read: each line
+    /// imports the section's pages (or the codes it lists) over what earlier
+    /// lines set, and under what later `errorfile` and `errorloc` lines set.
+    fn import_errorfiles(&mut self) {
+        let mut found = Vec::new();
+        let mut defaults = std::mem::take(&mut self.config.defaults);
+        let mut proxies = std::mem::take(&mut self.config.proxies);
+        let default_imports = std::mem::take(&mut self.default_imports);
+        let proxy_imports = std::mem::take(&mut self.proxy_imports);
+        let all = defaults
+            .iter_mut()
+            .zip(&default_imports)
+            .chain(proxies.iter_mut().zip(&proxy_imports));
+        for (p, imports) in all {
+            self.import_into(p, imports, &mut found);
+        }
+        self.config.defaults = defaults;
+        self.config.proxies = proxies;
+        // A `defaults` line is reported once, not again for each proxy.
+        let mut seen = std::collections::BTreeSet::new();
+        found.retain(|d: &Diagnostic| seen.insert((d.span.to_string(), format!("{:?}", d.kind))));
+        self.diags.extend(found);
+    }
+
+    fn import_into(&self, p: &mut Proxy, imports: &[ErrorImport], found: &mut Vec<Diagnostic>) {
+        let section = SectionRef {
+            kind: match p.kind {
+                ProxyKind::Defaults => SectionKind::Defaults,
+                ProxyKind::Frontend => SectionKind::Frontend,
+                ProxyKind::Backend => SectionKind::Backend,
+                ProxyKind::Listen => SectionKind::Listen,
+            },
+            name: Some(p.name.value.clone()).filter(|n| !n.is_empty()),
+        };
+        let diag = |span: &Span, message: String, severity| Diagnostic {
+            span: span.clone(),
+            section: Some(section.clone()),
+            keyword: Some("errorfiles".into()),
+            kind: DiagnosticKind::InvalidArgument {
+                keyword: "errorfiles".into(),
+                message,
+            },
+            severity,
+        };
+        // Which line last set each code's page, to compare with imports.
+        let mut set_at: BTreeMap<u16, (usize, u32, u32)> = p
+            .errorfiles
+            .iter()
+            .map(|(c, f)| (*c, self.line_order(&f.span)))
+            .chain(
+                p.errorlocs
+                    .iter()
+                    .map(|(c, l)| (*c, self.line_order(&l.span))),
+            )
+            .collect();
+        for import in imports {
+            let Some(h) = self
+                .config
+                .http_errors
+                .iter()
+                .find(|h| h.name.value == import.section)
+            else {
+                let message = format!("unknown http-errors section '{}'", import.section);
+                found.push(diag(&import.span, message, Severity::Error));
+                continue;
+            };
+            let at = self.line_order(&import.span);
+            let codes: Vec<u16> = if import.codes.is_empty() {
+                h.errorfiles.keys().copied().collect()
+            } else {
+                import.codes.clone()
+            };
+            for code in codes {
+                let Some(page) = h.errorfiles.get(&code) else {
+                    let message = format!(
+                        "status '{code}' not declared in http-errors section '{}'",
+                        import.section
+                    );
+                    found.push(diag(&import.span, message, Severity::Warning));
+                    continue;
+                };
+                if set_at.get(&code).is_some_and(|by| *by > at) {
+                    continue;
+                }
+                p.errorlocs.remove(&code);
+                p.errorfiles.insert(code, page.clone());
+                set_at.insert(code, at);
+            }
         }
     }
 
@@ -2758,6 +2951,27 @@ impl Builder {
                 p.errorlocs.remove(&code);
                 p.errorfiles
                     .insert(code, Spanned::new(PathBuf::from(&*f.text), span));
+            }
+            "errorfiles" => {
+                let n = arg(args, 0, kw, "<name> as argument")?;
+                let mut codes = Vec::new();
+                for c in &args[1..] {
+                    // Read as atoi does: `abc` is code 0, refused below.
+                    let code = c.text.parse::<u16>().unwrap_or(0);
+                    if !ERRORFILE_CODES.contains(&code) {
+                        return Err(invalid(
+                            c,
+                            "errorfiles",
+                            format!("status code '{code}' not handled."),
+                        ));
+                    }
+                    codes.push(code);
+                }
+                pb.error_imports.push(ErrorImport {
+                    section: n.text.to_string(),
+                    codes,
+                    span,
+                });
             }
             "errorloc" | "errorloc302" | "errorloc303" => {
                 let expects = "<status_code> and <url> as arguments";
