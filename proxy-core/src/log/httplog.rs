@@ -7,9 +7,10 @@
 //! with `+`, as the line is emitted before the transfer ends.
 
 use std::fmt::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
+use super::push_num;
 use super::time::Civil;
 
 /// Everything one log line reports about a stream.
@@ -84,15 +85,33 @@ pub struct Timers {
 
 fn timer(out: &mut String, t: Option<u64>) {
     match t {
-        Some(v) => {
-            let _ = write!(out, "{v}");
-        }
+        Some(v) => push_num(out, v, 0),
         None => out.push_str("-1"),
     }
 }
 
+/// `%ci:%cp`.
+fn address(out: &mut String, a: SocketAddr) {
+    match a.ip() {
+        IpAddr::V4(ip) => {
+            for (i, o) in ip.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_num(out, u64::from(o), 0);
+            }
+        }
+        IpAddr::V6(ip) => {
+            let _ = write!(out, "{ip}");
+        }
+    }
+    out.push(':');
+    push_num(out, u64::from(a.port()), 0);
+}
+
 fn head(out: &mut String, l: &StreamLog<'_>) {
-    let _ = write!(out, "{}:{} [", l.client.ip(), l.client.port());
+    address(out, l.client);
+    out.push_str(" [");
     Civil::from_system(l.date).write_accept_date(out);
     out.push_str("] ");
     out.push_str(l.frontend);
@@ -107,27 +126,37 @@ fn head(out: &mut String, l: &StreamLog<'_>) {
 }
 
 fn counters(out: &mut String, l: &StreamLog<'_>) {
-    let [ac, fc, bc, sc] = l.conns;
-    let _ = write!(
-        out,
-        "{ac}/{fc}/{bc}/{sc}/{}{} {}/{}",
-        if l.retries.1 { "+" } else { "" },
-        l.retries.0,
-        l.queues.0,
-        l.queues.1
-    );
+    for c in l.conns {
+        push_num(out, u64::from(c), 0);
+        out.push('/');
+    }
+    if l.retries.1 {
+        out.push('+');
+    }
+    push_num(out, u64::from(l.retries.0), 0);
+    out.push(' ');
+    push_num(out, u64::from(l.queues.0), 0);
+    out.push('/');
+    push_num(out, u64::from(l.queues.1), 0);
 }
 
 /// Appends `s` escaped as HAProxy escapes captures and quoted fields: control
 /// characters, DEL and above, `"` and the characters in `extra` become `#XX`.
 fn escaped(out: &mut String, s: &str, extra: &[u8]) {
-    for &b in s.as_bytes() {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut plain = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
         if !(0x20..0x7f).contains(&b) || b == b'"' || b == b'#' || extra.contains(&b) {
-            let _ = write!(out, "#{b:02X}");
-        } else {
-            out.push(char::from(b));
+            // Runs of plain bytes go in one piece; they end before a byte
+            // that needs escaping, so always on a character boundary.
+            out.push_str(s.get(plain..i).unwrap_or(""));
+            out.push('#');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+            plain = i + 1;
         }
     }
+    out.push_str(s.get(plain..).unwrap_or(""));
 }
 
 fn captures(out: &mut String, caps: &[Option<String>]) {
@@ -162,17 +191,18 @@ pub fn write_httplog(out: &mut String, l: &StreamLog<'_>) {
         out.push('+');
     }
     timer(out, t.total);
-    let _ = write!(out, " {} ", l.status);
+    out.push(' ');
+    push_num(out, u64::from(l.status), 0);
+    out.push(' ');
     if l.logasap {
         out.push('+');
     }
-    let _ = write!(
-        out,
-        "{} {} {} ",
-        l.bytes,
-        l.cookies.0.unwrap_or("-"),
-        l.cookies.1.unwrap_or("-")
-    );
+    push_num(out, l.bytes, 0);
+    out.push(' ');
+    out.push_str(l.cookies.0.unwrap_or("-"));
+    out.push(' ');
+    out.push_str(l.cookies.1.unwrap_or("-"));
+    out.push(' ');
     for &c in &l.termination {
         out.push(char::from(c));
     }
@@ -201,7 +231,8 @@ pub fn write_tcplog(out: &mut String, l: &StreamLog<'_>) {
     if l.logasap {
         out.push('+');
     }
-    let _ = write!(out, "{} ", l.bytes);
+    push_num(out, l.bytes, 0);
+    out.push(' ');
     out.push(char::from(l.termination[0]));
     out.push(char::from(l.termination[1]));
     out.push(' ');

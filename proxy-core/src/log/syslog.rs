@@ -87,7 +87,7 @@ pub fn frame(
     match framing {
         Framing::Rfc3164 | Framing::Local => {
             head.push('<');
-            head.push_str(&pri.to_string());
+            super::push_num(&mut head, u64::from(pri), 0);
             head.push('>');
             civil.write_rfc3164(&mut head);
             head.push(' ');
@@ -97,12 +97,12 @@ pub fn frame(
             }
             head.push_str(&origin.tag);
             head.push('[');
-            head.push_str(&origin.pid.to_string());
+            super::push_num(&mut head, u64::from(origin.pid), 0);
             head.push_str("]: ");
         }
         Framing::Rfc5424 => {
             head.push('<');
-            head.push_str(&pri.to_string());
+            super::push_num(&mut head, u64::from(pri), 0);
             head.push_str(">1 ");
             civil.write_rfc5424(&mut head);
             head.push(' ');
@@ -110,22 +110,22 @@ pub fn frame(
             head.push(' ');
             head.push_str(&origin.tag);
             head.push(' ');
-            head.push_str(&origin.pid.to_string());
+            super::push_num(&mut head, u64::from(origin.pid), 0);
             head.push_str(" - - ");
         }
         Framing::Short => {
             head.push('<');
-            head.push_str(&level.to_string());
+            super::push_num(&mut head, u64::from(level), 0);
             head.push('>');
         }
         Framing::Priority => {
             head.push('<');
-            head.push_str(&pri.to_string());
+            super::push_num(&mut head, u64::from(pri), 0);
             head.push('>');
         }
         Framing::Timed => {
             head.push('<');
-            head.push_str(&level.to_string());
+            super::push_num(&mut head, u64::from(level), 0);
             head.push('>');
             civil.write_rfc5424(&mut head);
             head.push(' ');

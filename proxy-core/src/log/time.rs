@@ -6,6 +6,8 @@
 use std::fmt::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::push_num;
+
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -65,39 +67,60 @@ impl Civil {
 
     /// HAProxy's accept date: `28/Nov/2026:10:09:14.659`.
     pub fn write_accept_date(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}",
-            self.day,
-            self.month_name(),
-            self.year,
-            self.hour,
-            self.minute,
-            self.second,
-            self.millis
-        );
+        push_num(out, u64::from(self.day), 2);
+        out.push('/');
+        out.push_str(self.month_name());
+        out.push('/');
+        self.push_year(out);
+        out.push(':');
+        self.push_clock(out);
+        out.push('.');
+        push_num(out, u64::from(self.millis), 3);
     }
 
     /// The RFC 3164 timestamp: `Nov 28 10:09:14` (day padded with a space).
     pub fn write_rfc3164(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{} {:>2} {:02}:{:02}:{:02}",
-            self.month_name(),
-            self.day,
-            self.hour,
-            self.minute,
-            self.second
-        );
+        out.push_str(self.month_name());
+        out.push(' ');
+        if self.day < 10 {
+            out.push(' ');
+        }
+        push_num(out, u64::from(self.day), 1);
+        out.push(' ');
+        self.push_clock(out);
     }
 
     /// The RFC 5424 / ISO 8601 timestamp: `2026-11-28T10:09:14.659123+00:00`.
     pub fn write_rfc5424(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
-            self.year, self.month, self.day, self.hour, self.minute, self.second, self.micros
-        );
+        self.push_year(out);
+        out.push('-');
+        push_num(out, u64::from(self.month), 2);
+        out.push('-');
+        push_num(out, u64::from(self.day), 2);
+        out.push('T');
+        self.push_clock(out);
+        out.push('.');
+        push_num(out, u64::from(self.micros), 6);
+        out.push_str("+00:00");
+    }
+
+    /// `HH:MM:SS`.
+    fn push_clock(&self, out: &mut String) {
+        push_num(out, u64::from(self.hour), 2);
+        out.push(':');
+        push_num(out, u64::from(self.minute), 2);
+        out.push(':');
+        push_num(out, u64::from(self.second), 2);
+    }
+
+    /// The year on four digits at least (a negative one as `format!` does).
+    fn push_year(&self, out: &mut String) {
+        match u64::try_from(self.year) {
+            Ok(y) => push_num(out, y, 4),
+            Err(_) => {
+                let _ = write!(out, "{:04}", self.year);
+            }
+        }
     }
 
     /// The date of HAProxy's `show info` and keepalived's console lines:
