@@ -1287,18 +1287,23 @@ enum Next {
 }
 
 /// Runs one HTTP-mode session to its end, registered as a live stream.
-pub(crate) async fn serve(session: Session, client: ClientStream) {
+///
+/// Not an `async fn`: an async fn's arguments stay in its state next to the
+/// copies it moves them into, so the session would be laid out in every
+/// connection's task twice over. The stream is registered here, before the
+/// task starts.
+pub(crate) fn serve(session: Session, client: ClientStream) -> impl Future<Output = ()> {
     let rt = Arc::clone(&session.ctx.rt);
     let stream = super::streams::register_client(&session, &client);
     // Boxed: passed by value through the registry's wrappers, the session's
-    // state would be laid out in the task about three times over (5.3 KB
-    // instead of 1.7 KB for every connection, idle ones included).
-    stream
-        .run(&rt.streams, Box::pin(serve_stream(session, client)))
-        .await;
+    // state would be laid out in the task several times over.
+    let run = Box::pin(serve_stream(session, client));
+    async move { stream.run(&rt.streams, run).await }
 }
 
-async fn serve_stream(session: Session, client: ClientStream) {
+/// The session itself; not an `async fn`, for the reason given at [`serve`]:
+/// the returned future holds the session once, inside `h`.
+fn serve_stream(session: Session, client: ClientStream) -> impl Future<Output = ()> {
     let fe = Arc::clone(&session.ctx.fe);
     let (crd, cwr) = client.into_split();
     let mut h = Http {
@@ -1310,47 +1315,49 @@ async fn serve_stream(session: Session, client: ClientStream) {
         parser: HeadParser::new(Limits::default()),
         server: None,
     };
-    // The first bytes usually arrived with the connection. When they have
-    // not, the connection waits without a buffer (idle connections cost
-    // none) until the first request's deadline, past which the reading in
-    // the transaction answers 408, as it handles a client gone meanwhile.
-    let first_deadline =
-        h.fe.timeout_http_request
-            .or(h.fe.timeout_client)
-            .and_then(|t| h.session.started.checked_add(t));
-    h.read_when_ready(first_deadline, true).await;
-    let mut first = true;
-    loop {
-        // A request after the first (unless pipelined) is awaited here,
-        // under `timeout http-keep-alive`; an idle connection then closes.
-        if !first && h.cbuf.is_empty() {
-            let idle =
-                h.fe.timeout_keep_alive
-                    .or(h.fe.timeout_http_request)
-                    .or(h.fe.timeout_client);
-            let deadline = idle.and_then(|t| Instant::now().checked_add(t));
-            if !h.read_when_ready(deadline, false).await {
-                break;
+    async move {
+        // The first bytes usually arrived with the connection. When they have
+        // not, the connection waits without a buffer (idle connections cost
+        // none) until the first request's deadline, past which the reading in
+        // the transaction answers 408, as it handles a client gone meanwhile.
+        let first_deadline =
+            h.fe.timeout_http_request
+                .or(h.fe.timeout_client)
+                .and_then(|t| h.session.started.checked_add(t));
+        h.read_when_ready(first_deadline, true).await;
+        let mut first = true;
+        loop {
+            // A request after the first (unless pipelined) is awaited here,
+            // under `timeout http-keep-alive`; an idle connection then closes.
+            if !first && h.cbuf.is_empty() {
+                let idle =
+                    h.fe.timeout_keep_alive
+                        .or(h.fe.timeout_http_request)
+                        .or(h.fe.timeout_client);
+                let deadline = idle.and_then(|t| Instant::now().checked_add(t));
+                if !h.read_when_ready(deadline, false).await {
+                    break;
+                }
+            }
+            // Boxed: the session task holds only what an idle connection needs;
+            // a transaction's larger state lives as long as the transaction.
+            match Box::pin(h.transaction(first)).await {
+                Next::KeepAlive => first = false,
+                Next::Close => break,
+                Next::Tunnel(conn) => {
+                    // Boxed: rare, and its state would otherwise enlarge every
+                    // session's.
+                    Box::pin(h.tunnel(conn)).await;
+                    break;
+                }
             }
         }
-        // Boxed: the session task holds only what an idle connection needs;
-        // a transaction's larger state lives as long as the transaction.
-        match Box::pin(h.transaction(first)).await {
-            Next::KeepAlive => first = false,
-            Next::Close => break,
-            Next::Tunnel(conn) => {
-                // Boxed: rare, and its state would otherwise enlarge every
-                // session's.
-                Box::pin(h.tunnel(conn)).await;
-                break;
-            }
+        if let Some(s) = h.server.take() {
+            s.release();
         }
+        super::buffers::recycle(&mut h.cbuf);
+        let _ = h.cwr.shutdown().await;
     }
-    if let Some(s) = h.server.take() {
-        s.release();
-    }
-    super::buffers::recycle(&mut h.cbuf);
-    let _ = h.cwr.shutdown().await;
 }
 
 impl Http {

@@ -52,22 +52,29 @@ fn ms(d: Duration) -> u64 {
 }
 
 /// Runs one TCP-mode session to its end, registered as a live stream.
-pub(crate) async fn serve(session: Session, client: ClientStream) {
+///
+/// Not an `async fn`, as `http::serve`: the session is laid out once.
+pub(crate) fn serve(session: Session, client: ClientStream) -> impl Future<Output = ()> {
     let rt = std::sync::Arc::clone(&session.ctx.rt);
     let stream = super::streams::register_client(&session, &client);
     // Boxed, as in `http::serve`: passed by value through the registry's
     // wrappers, the session's state would be laid out in the task several
     // times over.
-    stream
-        .run(&rt.streams, Box::pin(serve_stream(session, client)))
-        .await;
+    let run = Box::pin(serve_stream(session, client));
+    async move { stream.run(&rt.streams, run).await }
 }
 
-async fn serve_stream(session: Session, mut client: ClientStream) {
+/// The session itself; its arguments are captured once (see `serve`).
+fn serve_stream(session: Session, client: ClientStream) -> impl Future<Output = ()> {
+    let mut client = client;
+    async move { serve_stream_inner(&session, &mut client).await }
+}
+
+async fn serve_stream_inner(session: &Session, client: &mut ClientStream) {
     let fe_name = session.fe().name.clone();
     let Some(be) = session.select_backend(&ConnView(session.ep)) else {
         log(
-            &session,
+            session,
             &fe_name,
             None,
             None,
@@ -106,7 +113,7 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
                 ..Timers::default()
             };
             log(
-                &session,
+                session,
                 &fe_name,
                 Some(&be),
                 server,
@@ -133,7 +140,7 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
             ..Timers::default()
         };
         log(
-            &session,
+            session,
             &fe_name,
             Some(&be),
             server,
@@ -153,7 +160,7 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
     let me = super::streams::current();
     let _handling = me.as_ref().map(|s| s.handling());
     let stats = {
-        let mut client = Killable::new(&mut client, me.clone());
+        let mut client = Killable::new(&mut *client, me.clone());
         tunnel::run(&mut client, &mut server_stream, idle).await
     };
     let termination = match stats.end {
@@ -176,7 +183,7 @@ async fn serve_stream(session: Session, mut client: ClientStream) {
     drop(c.slot);
     drop(be_counted);
     log(
-        &session,
+        session,
         &fe_name,
         Some(&be),
         server,
