@@ -1341,16 +1341,19 @@ fn serve_stream(session: Session, client: ClientStream) -> impl Future<Output = 
             }
             // Boxed: the session task holds only what an idle connection needs;
             // a transaction's larger state lives as long as the transaction.
-            match Box::pin(h.transaction(first)).await {
-                Next::KeepAlive => first = false,
-                Next::Close => break,
-                Next::Tunnel(conn) => {
-                    // Boxed: rare, and its state would otherwise enlarge every
-                    // session's.
-                    Box::pin(h.tunnel(conn)).await;
-                    break;
+            let conn = match Box::pin(h.transaction(first)).await {
+                Next::KeepAlive => {
+                    first = false;
+                    continue;
                 }
-            }
+                Next::Close => break,
+                Next::Tunnel(conn) => conn,
+            };
+            // Boxed: rare, and its state would otherwise enlarge every
+            // session's (awaited outside the match, so that no `Next` is
+            // kept in the session's state either).
+            Box::pin(h.tunnel(conn)).await;
+            break;
         }
         if let Some(s) = h.server.take() {
             s.release();
@@ -1395,18 +1398,20 @@ impl Http {
             if wait {
                 super::buffers::recycle(&mut self.cbuf);
                 let crd = &self.crd;
-                let readable = async {
-                    match deadline {
-                        Some(d) => tokio::time::timeout_at(d.into(), crd.readable())
-                            .await
-                            .is_ok_and(|r| r.is_ok()),
-                        None => crd.readable().await.is_ok(),
-                    }
-                };
-                let ready = tokio::select! {
-                    r = readable => r,
-                    () = stop.stopped() => false,
-                };
+                // Polled by hand: an idle connection waits here, holding a
+                // timer and a stop waiter and nothing more.
+                let mut sleep =
+                    std::pin::pin!(deadline.map(|d| tokio::time::sleep_until(d.into())));
+                let ready = stop
+                    .until_stop(|cx| {
+                        if let Some(s) = sleep.as_mut().as_pin_mut()
+                            && s.poll(cx).is_ready()
+                        {
+                            return std::task::Poll::Ready(false);
+                        }
+                        crd.poll_readable(cx).map(|r| r.is_ok())
+                    })
+                    .await;
                 if !ready {
                     return false;
                 }

@@ -107,7 +107,7 @@ use std::time::{Instant, SystemTime};
 
 use proxy_config::{Config, Mode};
 use tokio::net::TcpListener;
-use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc, watch};
 
 pub use check::{CheckCode, CheckStatus};
 pub use error::{BuildError, EngineError};
@@ -265,6 +265,7 @@ impl Engine {
             return Err(EngineError::ForeignListeners);
         }
         let (stop_tx, stop_rx) = watch::channel(false);
+        let stop_note = Arc::new(Notify::new());
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
         let thread = self.rt.activity.claim(services);
         let mut tokio_listeners = Vec::new();
@@ -285,6 +286,7 @@ impl Engine {
                 rt: Arc::clone(&self.rt),
                 fe,
                 stop: stop_rx.clone(),
+                stop_note: Arc::clone(&stop_note),
                 _alive: alive_tx.clone(),
             };
             tokio::spawn(accept_loop(tl, shared, ctx, thread));
@@ -296,6 +298,8 @@ impl Engine {
         drop(alive_tx);
         shutdown.await;
         let _ = stop_tx.send(true);
+        // After the flag: a waiter registered later sees the flag instead.
+        stop_note.notify_waiters();
         // Every accept loop and session holds a sender: recv() returns None
         // once the last of them has finished.
         while alive_rx.recv().await.is_some() {}
@@ -309,6 +313,9 @@ pub(crate) struct Shared {
     pub(crate) rt: Arc<Runtime>,
     pub(crate) fe: Arc<Frontend>,
     pub(crate) stop: watch::Receiver<bool>,
+    /// Woken once `stop` turns true: what idle connections wait on, a
+    /// smaller waiter than a watch receiver's.
+    pub(crate) stop_note: Arc<Notify>,
     /// Held while the task runs; [`Engine::serve`] waits for all to drop.
     pub(crate) _alive: mpsc::Sender<()>,
 }
@@ -317,6 +324,28 @@ impl Shared {
     /// Whether a soft stop was requested.
     pub(crate) fn stopping(&self) -> bool {
         *self.stop.borrow()
+    }
+
+    /// Resolves to false once a soft stop is requested, to true when `poll`
+    /// does (or false for its error), in the meantime holding only a stop
+    /// waiter and what `poll` keeps: for idle connections, which are many.
+    pub(crate) async fn until_stop(
+        &self,
+        mut poll: impl FnMut(&mut std::task::Context<'_>) -> std::task::Poll<bool>,
+    ) -> bool {
+        let mut note = std::pin::pin!(self.stop_note.notified());
+        // Registered before the flag is read: a stop after the read wakes it.
+        note.as_mut().enable();
+        if self.stopping() {
+            return false;
+        }
+        std::future::poll_fn(|cx| {
+            if note.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(false);
+            }
+            poll(cx)
+        })
+        .await
     }
 
     /// Resolves when a soft stop is requested.

@@ -67,13 +67,14 @@ pub(crate) enum ClientReader {
 }
 
 impl ClientReader {
-    /// Resolves once bytes (or the end of input, or an error) wait to be
-    /// read, without reading them, so that an idle connection needs no
-    /// buffer. May resolve on stale readiness: the read that follows can
-    /// still have to wait.
-    pub(crate) async fn readable(&self) -> io::Result<()> {
+    /// Ready once bytes (or the end of input, or an error) wait to be read,
+    /// without reading them, so that an idle connection needs no buffer.
+    /// May be ready on stale readiness: the read that follows can still
+    /// have to wait. Keeps no state of its own: the waker waits in the
+    /// socket's registration.
+    pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
-            ClientReader::Tcp(s) => s.readable().await,
+            ClientReader::Tcp(s) => s.as_ref().poll_read_ready(cx),
         }
     }
 }
