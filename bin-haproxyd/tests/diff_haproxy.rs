@@ -153,8 +153,9 @@ fn serve_connection(server: &'static str, stream: TcpStream, journal: &Journal) 
 struct Seen {
     /// Per response: status, `Connection` header (lower-cased), body.
     responses: Vec<(u16, String, String)>,
-    /// Whether the proxy closed the client connection after the responses.
-    closed: bool,
+    /// What followed the responses: the proxy closed the client connection
+    /// (`closed`), kept it quiet (`open`) or sent more bytes (`extra`).
+    after: &'static str,
     received: Vec<Received>,
 }
 
@@ -183,7 +184,12 @@ fn run_case(addr: SocketAddr, request: &[u8], expected: usize, journal: &Journal
         let connection = header(&lines, "connection")
             .unwrap_or("")
             .to_ascii_lowercase();
-        let body = read_body(&mut reader, &lines, true).unwrap_or_default();
+        // The answer to a HEAD request (a lone one) has no body.
+        let body = if request.starts_with(b"HEAD ") && expected == 1 {
+            Vec::new()
+        } else {
+            read_body(&mut reader, &lines, true).unwrap_or_default()
+        };
         responses.push((
             status,
             connection,
@@ -195,16 +201,17 @@ fn run_case(addr: SocketAddr, request: &[u8], expected: usize, journal: &Journal
         .set_read_timeout(Some(Duration::from_millis(300)))
         .expect("timeout");
     let mut byte = [0u8; 1];
-    let closed = match reader.read(&mut byte) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(e) => !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+    let after = match reader.read(&mut byte) {
+        Ok(0) => "closed",
+        Ok(_) => "extra",
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => "open",
+        Err(_) => "closed",
     };
     // The backend records before it answers, so the journal is complete.
     let received = journal.lock().map(|j| j.clone()).unwrap_or_default();
     Seen {
         responses,
-        closed,
+        after,
         received,
     }
 }
@@ -351,6 +358,54 @@ fn cases() -> Vec<Case> {
     ] {
         cases.push(get(name, "conds", path, ""));
     }
+    // monitor-uri.
+    cases.push(get("monitor: 200", "monitor", "/health", ""));
+    cases.push(get(
+        "monitor: 503 when monitor fail holds",
+        "monitor",
+        "/health",
+        "X-Fail: 1\r\n",
+    ));
+    cases.push(get(
+        "monitor: a query string is another URI",
+        "monitor",
+        "/health?x=1",
+        "",
+    ));
+    cases.push(get(
+        "monitor: absolute form",
+        "monitor",
+        "http://diff.test/health",
+        "",
+    ));
+    // The proxy's own answers to HEAD carry no body (the connection stays
+    // open: nothing after the head may be read as a body).
+    for (name, frontend, path) in [
+        ("monitor: HEAD", "monitor", "/health"),
+        ("rules: HEAD deny", "rules", "/deny"),
+        ("rules: HEAD return", "rules", "/ret"),
+    ] {
+        cases.push(Case {
+            name,
+            frontend,
+            request: format!("HEAD {path} HTTP/1.1\r\nHost: diff.test\r\n\r\n"),
+            responses: 1,
+        });
+    }
+    cases.push(Case {
+        name: "monitor: HTTP/1.0",
+        frontend: "monitor",
+        request: "GET /health HTTP/1.0\r\n\r\n".to_owned(),
+        responses: 1,
+    });
+    cases.push(Case {
+        name: "monitor: kept alive",
+        frontend: "monitor",
+        request: "GET /health HTTP/1.1\r\nHost: diff.test\r\n\r\n\
+                  GET /other HTTP/1.1\r\nHost: diff.test\r\n\r\n"
+            .to_owned(),
+        responses: 2,
+    });
     // Malformed requests, through a keep-alive frontend: answered by the
     // proxy and never forwarded.
     for (name, request) in [
@@ -451,6 +506,14 @@ frontend conds
     http-request return status 200 content-type text/plain string bang-or-word if { path /x } !or { path /d }
     http-request return status 200 content-type text/plain string trailing-bang if { path /e } !
     http-request return status 200 content-type text/plain string bare-unless unless
+    default_backend b1
+
+# monitor-uri answers before any rule; monitor fail turns it to 503.
+frontend monitor
+    bind 127.0.0.1:{monitor}
+    monitor-uri /health
+    monitor fail if { req.hdr(x-fail) -m found }
+    http-request deny if { path /health }
     default_backend b1
 
 frontend dead
@@ -560,7 +623,7 @@ impl Side {
     }
 }
 
-const FRONTENDS: [&str; 9] = [
+const FRONTENDS: [&str; 10] = [
     "web",
     "stats",
     "keepalive",
@@ -568,6 +631,7 @@ const FRONTENDS: [&str; 9] = [
     "close",
     "rules",
     "conds",
+    "monitor",
     "dead",
     "reset",
 ];

@@ -136,8 +136,8 @@
 //! | `errorfile` | defaults, frontend, backend | supported |
 //! | `description` | frontend, backend | ignored |
 //! | `fullconn` | defaults, backend | ignored |
-//! | `monitor-uri` | defaults, frontend | ignored |
-//! | `monitor` | frontend | ignored |
+//! | `monitor-uri` | defaults, frontend | supported |
+//! | `monitor` | frontend | supported |
 //! | `tcp-request` | named defaults (ignored), frontend, backend | ignored |
 //! | `tcp-response` | named defaults (ignored), backend | ignored |
 //! | `http-after-response` | named defaults (ignored), frontend, backend | ignored |

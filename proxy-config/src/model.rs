@@ -418,6 +418,12 @@ pub struct Proxy {
     pub acls: Vec<Spanned<Acl>>,
     /// `use_backend` rules in order.
     pub use_backends: Vec<Spanned<UseBackend>>,
+    /// `monitor-uri URI`: requests for it are answered by the proxy (200,
+    /// or 503 when a `monitor fail` condition holds) and not logged.
+    pub monitor_uri: Option<Spanned<String>>,
+    /// `monitor fail if|unless COND` lines: the monitor answers 503 when
+    /// any of them holds.
+    pub monitor_fail: Vec<Spanned<Condition>>,
     /// `default_backend NAME`.
     pub default_backend: Option<Spanned<String>>,
     /// `balance`.
@@ -471,6 +477,8 @@ impl Proxy {
             captures: Vec::new(),
             acls: Vec::new(),
             use_backends: Vec::new(),
+            monitor_uri: None,
+            monitor_fail: Vec::new(),
             default_backend: None,
             balance: None,
             hash_type: None,

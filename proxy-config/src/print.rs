@@ -637,6 +637,14 @@ fn print_proxy(out: &mut String, p: &Proxy, defaults: Option<&Proxy>) {
     if let Some(d) = &p.default_backend {
         emit!(out, "default_backend", d.value.clone());
     }
+    if let Some(u) = &p.monitor_uri {
+        emit!(out, "monitor-uri", u.value.clone());
+    }
+    for c in &p.monitor_fail {
+        let mut w = vec!["monitor".to_string(), "fail".to_string()];
+        w.extend(condition(c));
+        line(out, true, &w);
+    }
     if let Some(b) = &p.balance {
         line(out, true, &balance(b));
     }

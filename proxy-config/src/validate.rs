@@ -2791,6 +2791,38 @@ impl Builder {
                     span,
                 ));
             }
+            "monitor-uri" => {
+                let u = arg(args, 0, kw, "an URI")?;
+                pb.p.monitor_uri = Some(Spanned::new(u.text.to_string(), span));
+            }
+            "monitor" => {
+                let fail = args.first().filter(|w| w.text == "fail");
+                let Some(fail) = fail else {
+                    return Err(invalid(kw, "monitor", "'monitor' only supports 'fail'."));
+                };
+                let cond = &args[1..];
+                if !cond
+                    .first()
+                    .is_some_and(|w| w.text == "if" || w.text == "unless")
+                {
+                    return Err(invalid(
+                        fail,
+                        "monitor fail",
+                        "'monitor fail' requires either 'if' or 'unless' followed by a condition.",
+                    ));
+                }
+                let condition = self.condition(pb, cond)?;
+                self.warn_incompatible(
+                    pb,
+                    condition.as_ref(),
+                    kw,
+                    "monitor fail",
+                    proxy_acl::Fetch::is_response_only,
+                );
+                if let Some(c) = condition {
+                    pb.p.monitor_fail.push(Spanned::new(c, span));
+                }
+            }
             "use_backend" => {
                 let (b, cond) = args
                     .split_first()
@@ -3147,6 +3179,9 @@ pub(crate) fn inherit(p: &mut Proxy, d: &Proxy) {
         .collect();
     p.stats.clone_from(&d.stats);
     p.errorfiles.clone_from(&d.errorfiles);
+    if fe {
+        p.monitor_uri.clone_from(&d.monitor_uri);
+    }
     p.errorlocs.clone_from(&d.errorlocs);
     p.log_tag.clone_from(&d.log_tag);
     if fe {

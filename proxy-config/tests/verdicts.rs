@@ -185,10 +185,10 @@ fn missing_arguments_and_bad_values() {
 
 #[test]
 fn unimplemented_keywords_warn() {
-    let w = warnings("frontend a\n  bind :80\n  monitor-uri /m\n  option contstats\n");
+    let w = warnings("frontend a\n  bind :80\n  description m\n  option contstats\n");
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(
-        w[0].contains("warning: in section 'frontend a': 'monitor-uri' is not implemented yet"),
+        w[0].contains("warning: in section 'frontend a': 'description' is not implemented yet"),
         "{w:?}"
     );
     let w = warnings("peers p\n  peer a 127.0.0.1:1000\n");

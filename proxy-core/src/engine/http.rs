@@ -650,6 +650,8 @@ enum ResEnd {
 /// The per-transaction facts the log line needs.
 #[derive(Default)]
 struct TxnLog {
+    /// Counted but not logged (a `monitor-uri` request).
+    silent: bool,
     status: u16,
     bytes: u64,
     /// Bytes received from the client: request head and body (`%U`).
@@ -741,7 +743,7 @@ fn emit_log(
             http: true,
         },
     );
-    if !fe.logger.enabled() {
+    if txn.silent || !fe.logger.enabled() {
         return;
     }
     let l = StreamLog {
@@ -1286,6 +1288,37 @@ enum Next {
     Tunnel(ServerConn),
 }
 
+/// The head of a response the proxy sends, without its body.
+fn head_only(page: &[u8]) -> &[u8] {
+    let end = page
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .or_else(|| page.windows(2).position(|w| w == b"\n\n").map(|i| i + 2));
+    end.and_then(|e| page.get(..e)).unwrap_or(page)
+}
+
+/// Whether a request for `target` asks for the `monitor-uri` `uri`: one
+/// that starts with `/` is compared with the target's path and query (an
+/// absolute-form target's too), another with the whole target.
+fn monitor_matches(uri: &str, target: &[u8]) -> bool {
+    if !uri.starts_with('/') {
+        return target == uri.as_bytes();
+    }
+    let path = match target.windows(3).position(|w| w == b"://") {
+        Some(i) if target.first() != Some(&b'/') => {
+            let rest = &target[i + 3..];
+            match rest.iter().position(|&b| b == b'/') {
+                Some(j) => &rest[j..],
+                // `http://host` alone: the path is `/`.
+                None => b"/".as_slice(),
+            }
+        }
+        _ => target,
+    };
+    path == uri.as_bytes()
+}
+
 /// Runs one HTTP-mode session to its end, registered as a live stream.
 ///
 /// Not an `async fn`: an async fn's arguments stay in its state next to the
@@ -1508,6 +1541,13 @@ impl Http {
         // HAProxy counts (%U) the body bytes that came with the head.
         let mut dec = BodyDecoder::new(info.body, Side::Client);
         txn.bytes_in += ready(&mut dec, &self.cbuf).map_or(0, |(_, _, data)| data);
+        // A HEAD request gets the head alone, as HAProxy sends it (the
+        // length still says what a GET would get).
+        let bytes = if info.is_head {
+            head_only(bytes)
+        } else {
+            bytes
+        };
         let keep = matches!(info.body, BodyKind::Empty)
             && info.keep_alive
             && mode != ConnMode::Close
@@ -1578,6 +1618,34 @@ impl Http {
             self.answer(&mut txn, 400, parse_error_page(400), timing)
                 .await;
             return Next::Close;
+        }
+        // `monitor-uri` comes before every rule, as in HAProxy; the answer
+        // is counted as intercepted and never logged.
+        if fe
+            .monitor_uri
+            .as_deref()
+            .is_some_and(|uri| monitor_matches(uri, req.target()))
+        {
+            let view = ReqView {
+                head: &req,
+                ep,
+                vars: &HashMap::new(),
+                res: None,
+                users: &self.session.ctx.rt.users,
+            };
+            let status = if fe.monitor_fail.iter().any(|c| c.evaluate(&view)) {
+                503
+            } else {
+                200
+            };
+            super::stats_view::intercepted(&fe);
+            txn.silent = true;
+            txn.termination = *b"LR";
+            let page = super::errorfiles::page(&fe, None, status);
+            let mode = fe.conn_mode.unwrap_or(ConnMode::KeepAlive);
+            return self
+                .reply(&mut txn, (status, &page), timing, (info0, mode))
+                .await;
         }
         let mut vars = HashMap::new();
         let verdict = run_request_rules(
@@ -1962,4 +2030,34 @@ fn rand_u32() -> u32 {
             .map_or(0, |d| d.as_nanos() as u64),
     );
     h.finish() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{head_only, monitor_matches};
+
+    /// As HAProxy 2.6 matched them (`monitor-uri` answered or not).
+    #[test]
+    fn monitor_uri_matching() {
+        assert!(monitor_matches("/health", b"/health"));
+        assert!(monitor_matches("/health", b"http://h.example/health"));
+        assert!(!monitor_matches("/health", b"/health?x"));
+        assert!(!monitor_matches("/health", b"/healthz"));
+        assert!(monitor_matches("/", b"http://h.example"));
+        assert!(monitor_matches("*", b"*"));
+        assert!(!monitor_matches("*", b"/"));
+    }
+
+    #[test]
+    fn head_only_keeps_the_head() {
+        assert_eq!(
+            head_only(b"HTTP/1.1 200 OK\r\na: b\r\n\r\nbody"),
+            b"HTTP/1.1 200 OK\r\na: b\r\n\r\n"
+        );
+        assert_eq!(
+            head_only(b"HTTP/1.0 200 OK\na: b\n\nbody"),
+            b"HTTP/1.0 200 OK\na: b\n\n"
+        );
+        assert_eq!(head_only(b"no end"), b"no end");
+    }
 }

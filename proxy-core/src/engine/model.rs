@@ -260,6 +260,10 @@ pub(crate) struct Frontend {
     pub(crate) use_backends: Vec<(Option<CompiledCondition>, usize)>,
     /// `default_backend` (or the listen section itself).
     pub(crate) default_backend: Option<usize>,
+    /// `monitor-uri`: requests for it are answered here, not logged.
+    pub(crate) monitor_uri: Option<String>,
+    /// `monitor fail` conditions: the monitor answers 503 when one holds.
+    pub(crate) monitor_fail: Vec<CompiledCondition>,
     /// `http-request` rules.
     pub(crate) http_request: HttpRules,
     /// `http-response` rules.
@@ -678,6 +682,17 @@ fn build_frontend(
         };
         use_backends.push((cond, lookup(&u.value.backend, &u.span)?));
     }
+    let monitor_fail = p
+        .monitor_fail
+        .iter()
+        .map(|c| {
+            acls.compile(&c.value, &NoFiles)
+                .map_err(|source| BuildError::Acl {
+                    at: at(&c.span),
+                    source,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let default_backend = match (&p.default_backend, p.kind.is_backend()) {
         (Some(d), _) => Some(lookup(&d.value, &d.span)?),
         (None, true) => Some(lookup(&p.name.value, &p.name.span)?),
@@ -710,6 +725,8 @@ fn build_frontend(
         errorfiles: super::errorfiles::ErrorFiles::default(),
         use_backends,
         default_backend,
+        monitor_uri: p.monitor_uri.as_ref().map(|u| u.value.clone()),
+        monitor_fail,
         http_request: rules::compile(&p.http_request, &acls)?,
         http_response: rules::compile(&p.http_response, &acls)?,
         logger: Logger::build(logs, p)?,
