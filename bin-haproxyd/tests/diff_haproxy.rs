@@ -367,6 +367,18 @@ fn cases() -> Vec<Case> {
         "X-Fail: 1\r\n",
     ));
     cases.push(get(
+        "monitor: nbsrv of a backend without usable server",
+        "monitor",
+        "/health",
+        "X-Nb: 1\r\n",
+    ));
+    cases.push(get(
+        "monitor: nbsrv of a backend with one server",
+        "monitor",
+        "/health",
+        "X-Nb1: 1\r\n",
+    ));
+    cases.push(get(
         "monitor: a query string is another URI",
         "monitor",
         "/health?x=1",
@@ -513,8 +525,14 @@ frontend monitor
     bind 127.0.0.1:{monitor}
     monitor-uri /health
     monitor fail if { req.hdr(x-fail) -m found }
+    monitor fail if { req.hdr(x-nb) -m found } { nbsrv(down) lt 1 }
+    monitor fail if { req.hdr(x-nb1) -m found } !{ nbsrv(b1) eq 1 }
     http-request deny if { path /health }
     default_backend b1
+
+# No usable server: the only one is in maintenance.
+backend down
+    server s1 127.0.0.1:{closed} disabled
 
 frontend dead
     bind 127.0.0.1:{dead}

@@ -145,6 +145,8 @@ pub(crate) enum Source {
     HttpAuthGroup,
     AlwaysTrue,
     AlwaysFalse,
+    /// `nbsrv([backend])`: usable servers of a backend.
+    Nbsrv,
 }
 
 /// Which arguments a fetch takes between parentheses.
@@ -309,6 +311,7 @@ static KEYWORDS: &[Keyword] = &[
     kw("http_auth_group", S::HttpAuthGroup, M::Str, false),
     kw("always_true", S::AlwaysTrue, M::Bool, false),
     kw("always_false", S::AlwaysFalse, M::Bool, false),
+    kw("nbsrv", S::Nbsrv, M::Int, false),
 ];
 
 /// Names of every criterion (fetch or ACL keyword) this crate accepts.
@@ -320,7 +323,7 @@ impl Source {
     fn args(self) -> ArgSpec {
         match self {
             S::Hdr | S::HdrVal | S::HdrIp | S::Fhdr => ArgSpec::NameOcc,
-            S::HdrCnt | S::FhdrCnt | S::Cook | S::CookCnt | S::CookVal => ArgSpec::Name,
+            S::HdrCnt | S::FhdrCnt | S::Cook | S::CookCnt | S::CookVal | S::Nbsrv => ArgSpec::Name,
             S::Var => ArgSpec::Var,
             S::UrlParam | S::UrlParamVal => ArgSpec::NameDelim,
             S::HttpAuth | S::HttpAuthGroup => ArgSpec::Userlist,
@@ -351,7 +354,8 @@ impl Source {
             | S::CookCnt
             | S::CookVal
             | S::FhdrCnt
-            | S::Status => OutType::Int,
+            | S::Status
+            | S::Nbsrv => OutType::Int,
             S::HdrIp | S::Src | S::Dst => OutType::Ip,
             S::SslFc | S::HttpAuth | S::AlwaysTrue | S::AlwaysFalse => OutType::Bool,
         }
@@ -490,6 +494,12 @@ impl Fetch {
         matches!(self.source, S::HttpAuth | S::HttpAuthGroup).then_some(self.name.as_str())
     }
 
+    /// For `nbsrv([backend])`: the backend it counts the servers of, `None`
+    /// for the proxy it is used in, which must have the backend capability.
+    pub fn counted_backend(&self) -> Option<Option<&str>> {
+        (self.source == S::Nbsrv).then(|| Some(self.name.as_str()).filter(|n| !n.is_empty()))
+    }
+
     /// The keyword as written, without arguments.
     pub fn keyword(&self) -> &'static str {
         self.keyword
@@ -531,6 +541,7 @@ impl Fetch {
                     | S::Var
                     | S::AlwaysTrue
                     | S::AlwaysFalse
+                    | S::Nbsrv
             )
     }
 
@@ -615,6 +626,9 @@ impl Fetch {
                 .is_some_and(|groups| groups.iter().any(|g| f(Sample::Str(g)))),
             S::AlwaysTrue => f(Sample::Bool(true)),
             S::AlwaysFalse => f(Sample::Bool(false)),
+            S::Nbsrv => view
+                .nbsrv(Some(self.name.as_str()).filter(|n| !n.is_empty()))
+                .is_some_and(|n| f(Sample::Int(i64::from(n)))),
         }
     }
 

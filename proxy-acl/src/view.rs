@@ -87,6 +87,15 @@ pub trait RequestView {
         let _ = name;
         None
     }
+
+    /// The number of usable servers of backend `backend` (or, for `None`, of
+    /// the proxy evaluating the condition), as HAProxy's `nbsrv` counts
+    /// them: the active servers that are up, else the backups (all of them
+    /// with `option allbackups`, one otherwise). `None` by default.
+    fn nbsrv(&self, backend: Option<&str>) -> Option<u32> {
+        let _ = backend;
+        None
+    }
 }
 
 /// An owned request holding exactly what [`RequestView`] reads: for tests, tools

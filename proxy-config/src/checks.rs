@@ -11,7 +11,9 @@
 //! - a userlist group naming an unknown user, or a user naming an unknown
 //!   group, is an error;
 //! - `http_auth(L)` and `http_auth_group(L)` naming an unknown userlist (in
-//!   an `acl` line or an anonymous ACL of a rule) are errors.
+//!   an `acl` line or an anonymous ACL of a rule) are errors, and so is
+//!   `nbsrv(B)` naming no backend, or `nbsrv` without an argument in a proxy
+//!   without the backend capability.
 
 use crate::diag::{Diagnostic, DiagnosticKind, SectionKind, SectionRef, Severity, Span};
 use crate::model::{
@@ -47,10 +49,34 @@ pub(crate) fn run(config: &Config) -> Vec<Diagnostic> {
     out
 }
 
-/// ACL fetches that name a userlist must name a declared one.
+/// ACL fetches that name a userlist or a backend must name a declared one.
 fn check_userlist_refs(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     let known = |name: &str| config.userlists.iter().any(|u| u.name.value == name);
     let mut report = |fetch: &proxy_acl::Fetch, span: &Span| {
+        let unresolved = match fetch.counted_backend() {
+            Some(Some(b)) if config.backend(b).is_none() => Some(format!(
+                "unable to find backend '{b}' referenced in arg 1 of ACL keyword '{}' in proxy '{}'.",
+                fetch.keyword(),
+                p.name.value
+            )),
+            Some(None) if !p.kind.is_backend() => Some(format!(
+                "proxy '{0}', referenced in arg 1 of ACL keyword '{1}' in proxy '{0}', has not backend capability.",
+                p.name.value,
+                fetch.keyword()
+            )),
+            _ => None,
+        };
+        if let Some(message) = unresolved {
+            out.push(finding(
+                p,
+                span.clone(),
+                Severity::Error,
+                DiagnosticKind::InvalidArgument {
+                    keyword: fetch.keyword().to_owned(),
+                    message,
+                },
+            ));
+        }
         if let Some(list) = fetch.userlist().filter(|l| !known(l)) {
             out.push(finding(
                 p,
@@ -76,7 +102,8 @@ fn check_userlist_refs(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
             p.use_backends
                 .iter()
                 .map(|u| (u.value.condition.as_ref(), &u.span)),
-        );
+        )
+        .chain(p.monitor_fail.iter().map(|c| (Some(&c.value), &c.span)));
     for (condition, span) in conditions {
         let anonymous = condition
             .into_iter()

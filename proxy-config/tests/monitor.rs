@@ -68,3 +68,29 @@ fn ignored_in_a_backend_with_a_warning() {
         loaded.warnings
     );
 }
+
+/// `nbsrv` must name a backend, or be used where there is one.
+#[test]
+fn nbsrv_backends_resolved_as_haproxy_resolves_them() {
+    let text = format!(
+        "{TIMEOUTS}frontend f\n  bind :8080\n  monitor-uri /h\n  \
+         monitor fail if {{ nbsrv(nope) lt 1 }}\n  acl bare nbsrv eq 0\n"
+    );
+    let e = load(&text).expect_err("refused");
+    let text = e.to_string();
+    assert!(
+        text.contains(
+            "unable to find backend 'nope' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f'."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("proxy 'f', referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f', has not backend capability."),
+        "{text}"
+    );
+    let ok = format!(
+        "{TIMEOUTS}listen l\n  bind :8080\n  monitor-uri /h\n  monitor fail if {{ nbsrv lt 1 }} || {{ nbsrv(b) lt 1 }}\n  \
+         server s 127.0.0.1:80\nbackend b\n  server s 127.0.0.1:80\n"
+    );
+    load(&ok).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::auth::Userlists;
 use super::connect::{self, ConnectFail, KeyOwned, Slot};
 use super::cookie;
-use super::model::{Backend, ConnMode, Frontend, Server};
+use super::model::{Backend, ConnMode, Frontend, Runtime, Server};
 use super::rules::{Action, Fetch, HttpRules, Redirect, RedirectKind, Reply, ReplyBody, Samples};
 use super::stream::{
     ClientReader, ClientStream, ClientWriter, ServerReader, ServerStream, ServerWriter,
@@ -73,6 +73,9 @@ struct ReqView<'a> {
     vars: &'a HashMap<String, String>,
     res: Option<&'a ResponseHead>,
     users: &'a Userlists,
+    /// The backends `nbsrv` counts servers of, and the proxy evaluating
+    /// (whose own servers a bare `nbsrv` counts).
+    servers: (&'a [Arc<Backend>], &'a str),
 }
 
 impl RequestView for ReqView<'_> {
@@ -124,6 +127,12 @@ impl RequestView for ReqView<'_> {
     }
     fn var(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str)
+    }
+    fn nbsrv(&self, backend: Option<&str>) -> Option<u32> {
+        let (backends, proxy) = self.servers;
+        let name = backend.unwrap_or(proxy);
+        let be = backends.iter().find(|b| b.name == name)?;
+        Some(be.usable_servers())
     }
 }
 
@@ -387,8 +396,9 @@ fn run_request_rules(
     req: &mut RequestHead,
     ep: Endpoints,
     vars: &mut HashMap<String, String>,
-    (users, proxy): (&Userlists, &str),
+    (rt, proxy): (&Runtime, &str),
 ) -> Verdict {
+    let users = &rt.users;
     for rule in &rules.0 {
         let (applies, value) = {
             let view = ReqView {
@@ -397,6 +407,7 @@ fn run_request_rules(
                 vars,
                 res: None,
                 users,
+                servers: (&rt.backends, proxy),
             };
             let applies = rule.cond.as_ref().is_none_or(|c| c.evaluate(&view));
             if !applies {
@@ -459,8 +470,9 @@ fn run_response_rules(
     res: &mut ResponseHead,
     ep: Endpoints,
     vars: &mut HashMap<String, String>,
-    users: &Userlists,
+    (rt, proxy): (&Runtime, &str),
 ) -> Verdict {
+    let users = &rt.users;
     for rule in &rules.0 {
         let value = {
             let view = ReqView {
@@ -469,6 +481,7 @@ fn run_response_rules(
                 vars,
                 res: Some(res),
                 users,
+                servers: (&rt.backends, proxy),
             };
             if !rule.cond.as_ref().is_none_or(|c| c.evaluate(&view)) {
                 continue;
@@ -1007,14 +1020,17 @@ async fn forward_response(
     let head_count = super::logging::htx_response_len(&res);
     txn.status = res.status();
     txn.res_caps = capture(res.headers(), &cx.fe.res_captures);
-    for rules in [&cx.be.http_response, &cx.fe.http_response] {
+    for (rules, proxy) in [
+        (&cx.be.http_response, &cx.be.name),
+        (&cx.fe.http_response, &cx.fe.name),
+    ] {
         let verdict = run_response_rules(
             rules,
             cx.req,
             &mut res,
             cx.session.ep,
             vars,
-            &cx.session.ctx.rt.users,
+            (&cx.session.ctx.rt, proxy),
         );
         if let Verdict::Reply(status, bytes) | Verdict::Local(status, bytes) = &verdict {
             // As HAProxy logs it: `PH` for a denial, `LH` for an answer of
@@ -1632,6 +1648,7 @@ impl Http {
                 vars: &HashMap::new(),
                 res: None,
                 users: &self.session.ctx.rt.users,
+                servers: (&self.session.ctx.rt.backends, &fe.name),
             };
             let status = if fe.monitor_fail.iter().any(|c| c.evaluate(&view)) {
                 503
@@ -1653,7 +1670,7 @@ impl Http {
             &mut req,
             ep,
             &mut vars,
-            (&self.session.ctx.rt.users, &fe.name),
+            (&self.session.ctx.rt, &fe.name),
         );
         if let Verdict::Prometheus = verdict {
             let (status, bytes) = super::stats_view::prometheus(&self.session.ctx.rt);
@@ -1686,6 +1703,7 @@ impl Http {
                 vars: &vars,
                 res: None,
                 users: &self.session.ctx.rt.users,
+                servers: (&self.session.ctx.rt.backends, &fe.name),
             };
             self.session.select_backend(&view)
         };
@@ -1705,7 +1723,7 @@ impl Http {
             &mut req,
             ep,
             &mut vars,
-            (&self.session.ctx.rt.users, &be.name),
+            (&self.session.ctx.rt, &be.name),
         );
         if let Verdict::Reply(status, bytes) | Verdict::Local(status, bytes) = &verdict {
             txn.termination = if matches!(verdict, Verdict::Local(..)) {

@@ -318,6 +318,23 @@ fn sync_balancer(bal: &mut Balancer, s: &Server, i: &Inner, now: Instant) {
     }
 }
 
+impl Backend {
+    /// Usable servers as HAProxy's `nbsrv` counts them: the active ones,
+    /// else the backups (all with `option allbackups`, the first otherwise).
+    pub(crate) fn usable_servers(&self) -> u32 {
+        let bal = lock(&self.balancer);
+        let (act, bck) = counts(self, &bal);
+        let n = if act > 0 {
+            act
+        } else if bal.config().allbackups {
+            bck
+        } else {
+            bck.min(1)
+        };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
 /// Usable active and backup servers, as HAProxy counts them in its lines.
 fn counts(be: &Backend, bal: &Balancer) -> (usize, usize) {
     let mut act = 0;
