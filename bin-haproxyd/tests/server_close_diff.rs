@@ -22,7 +22,7 @@ use util::{Proxy, TempDir, free_port, local, skip_without_haproxy};
 /// How long the backend waits for the proxy's next move before calling the
 /// connection `open`. Only a bound: a slow machine can turn a late reset
 /// into `open` (and fail the comparison), never the other way round.
-const WAIT: Duration = Duration::from_secs(2);
+const WAIT: Duration = Duration::from_secs(3);
 
 /// A backend on its own port that reports, for every connection, how the
 /// proxy ended it after its first answer.
