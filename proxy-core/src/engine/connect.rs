@@ -129,9 +129,10 @@ pub(crate) async fn acquire(
     be: &Arc<Backend>,
     key: &KeyOwned,
     avoid: Option<usize>,
+    stream: Option<&Arc<Stream>>,
 ) -> Result<Slot, ConnectFail> {
     let deadline = be.timeout_queue.and_then(|t| Instant::now().checked_add(t));
-    let stream = super::streams::current();
+    let stream = stream.cloned();
     if let Some(s) = &stream {
         s.set_backend(be);
     }
@@ -311,9 +312,10 @@ pub(crate) async fn connect(
     key: &KeyOwned,
     dst: SocketAddr,
     reuse: bool,
+    stream: Option<&Arc<Stream>>,
 ) -> Result<Connected, ConnectFail> {
     let started = Instant::now();
-    let mut slot = acquire(be, key, None).await?;
+    let mut slot = acquire(be, key, None, stream).await?;
     let mut queue_time = started.elapsed();
     let mut retries = 0;
     let mut redispatched = false;
@@ -381,14 +383,14 @@ pub(crate) async fn connect(
                     let failed = slot.server;
                     drop(slot);
                     slot = if plan.avoid {
-                        acquire(be, key, Some(failed)).await?
+                        acquire(be, key, Some(failed), stream).await?
                     } else {
                         // A redispatch ignores the persistence cookie.
                         let key = KeyOwned {
                             sticky: None,
                             ..key.clone()
                         };
-                        acquire(be, &key, None).await?
+                        acquire(be, &key, None, stream).await?
                     };
                     // HAProxy's Tw runs up to the last assignment, the
                     // failed attempts and pauses before it included.

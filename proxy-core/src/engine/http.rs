@@ -981,7 +981,7 @@ async fn forward_response(
     };
     // A stream shut down (`shutdown session`) ends here as HAProxy's: a
     // 502 before the response head, a cut body after it.
-    let me = super::streams::current();
+    let me = cx.session.stream.clone();
     let mut parser = HeadParser::new(Limits::default());
     let mut res = loop {
         match parser.parse_response(sbuf, &cx.info) {
@@ -1341,13 +1341,13 @@ fn monitor_matches(uri: &str, target: &[u8]) -> bool {
 /// copies it moves them into, so the session would be laid out in every
 /// connection's task twice over. The stream is registered here, before the
 /// task starts.
-pub(crate) fn serve(session: Session, client: ClientStream) -> impl Future<Output = ()> {
-    let rt = Arc::clone(&session.ctx.rt);
+pub(crate) fn serve(mut session: Session, client: ClientStream) -> impl Future<Output = ()> {
+    let rt = super::streams::Streams(Arc::clone(&session.ctx.rt));
     let stream = super::streams::register_client(&session, &client);
-    // Boxed: passed by value through the registry's wrappers, the session's
-    // state would be laid out in the task several times over.
-    let run = Box::pin(serve_stream(session, client));
-    async move { stream.run(&rt.streams, run).await }
+    session.stream = Some(Arc::clone(&stream));
+    // The stream's task boxes the session: the task itself holds a few
+    // pointers, the session's state lives as long as the session.
+    stream.run(rt, serve_stream(session, client))
 }
 
 /// The session itself; not an `async fn`, for the reason given at [`serve`]:
@@ -1830,7 +1830,8 @@ impl Http {
         // another session's idle connection.
         let reuse = mode == ConnMode::KeepAlive && !first;
         let connected = {
-            let connecting = connect::connect(&be, &key, ep.dst, reuse);
+            let connecting =
+                connect::connect(&be, &key, ep.dst, reuse, self.session.stream.as_ref());
             if be.abortonclose {
                 tokio::select! {
                     c = connecting => Some(c),
@@ -1907,7 +1908,7 @@ impl Http {
         };
         // From here a shutdown is answered and logged by the response
         // direction before the stream ends.
-        let me = super::streams::current();
+        let me = self.session.stream.clone();
         let _handling = me.as_ref().map(|s| s.handling());
         let mut body_in = 0u64;
         let (req_end, out) = {

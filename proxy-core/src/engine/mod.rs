@@ -450,6 +450,7 @@ async fn accept_loop(
         let session = Session {
             _counted: [ctx.rt.counters.enter(), ctx.fe.counters.enter()],
             ctx: ctx.clone(),
+            stream: None,
             accepted_at: SystemTime::now(),
             started: Instant::now(),
             ep,
@@ -471,6 +472,9 @@ async fn accept_loop(
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) ctx: Shared,
+    /// The stream registered for `show sess` and `shutdown session`: what
+    /// picks and connects to servers records them on it.
+    pub(crate) stream: Option<Arc<streams::Stream>>,
     pub(crate) accepted_at: SystemTime,
     pub(crate) started: Instant,
     pub(crate) ep: Endpoints,

@@ -5,8 +5,8 @@
 //! [`Stream::run`], which registers it and ends it when it is shut down:
 //! the connection's task drops everything it holds, so both sides are
 //! closed and its server slot freed. The stream records which backend and
-//! server it uses from the task it runs in: [`current`] gives the stream of
-//! the running task to the code that picks and connects to servers.
+//! server it uses: the session hands it to the code that picks and connects
+//! to servers.
 //!
 //! Code that ends a killed stream as HAProxy does (an error page, a log
 //! line with `K` termination flags) holds a [`Handling`] guard meanwhile:
@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -32,15 +33,6 @@ use std::time::{Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::model::{Backend, Frontend, lock};
-
-tokio::task_local! {
-    static CURRENT: Arc<Stream>;
-}
-
-/// The stream the running task serves, if it runs inside [`Stream::run`].
-pub(crate) fn current() -> Option<Arc<Stream>> {
-    CURRENT.try_with(Arc::clone).ok()
-}
 
 /// Registers the stream of a client accepted by `session`'s frontend.
 pub(crate) fn register_client(
@@ -61,6 +53,17 @@ pub(crate) fn register_client(
         .rt
         .streams
         .register_at(origin, Some(fd), (session.accepted_at, session.started))
+}
+
+/// The registry of a runtime, held by a connection's task.
+pub(crate) struct Streams(pub(crate) Arc<super::model::Runtime>);
+
+impl Deref for Streams {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        &self.0.streams
+    }
 }
 
 /// Ids are shown as HAProxy shows its stream pointers; they start high so
@@ -156,16 +159,52 @@ pub(crate) struct Stream {
     handlers: AtomicUsize,
 }
 
-/// Removes a stream from the registry when its task ends, however it ends.
-struct Deregister<'a> {
-    registry: &'a Registry,
-    id: u64,
+/// A stream's task, as [`Stream::run`] makes it: the stream's future, run
+/// until it ends or the stream is shut down, and the stream removed from
+/// the registry once the future is dropped, however the task ends.
+///
+/// Written by hand rather than as an `async fn`: every connection's task
+/// holds one, and this one is 40 bytes (the async fn with its task-local
+/// scope was 160, which put each task in a 384-byte cell instead of 256).
+pub(crate) struct Running<R: Deref<Target = Registry>, F: Future<Output = ()>> {
+    stream: Arc<Stream>,
+    registry: R,
+    /// `None` once it has ended.
+    fut: Option<Pin<Box<F>>>,
+    /// The waker last handed to the stream: a task's waker does not
+    /// change, so it registers once.
+    known: Option<Waker>,
 }
 
-impl Drop for Deregister<'_> {
+impl<R: Deref<Target = Registry> + Unpin, F: Future<Output = ()>> Future for Running<R, F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let Some(fut) = this.fut.as_mut() else {
+            return Poll::Ready(());
+        };
+        let me = &this.stream;
+        if !this.known.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            me.set_waker(cx.waker());
+            me.in_task.store(true, Ordering::Release);
+            this.known = Some(cx.waker().clone());
+        }
+        if me.ends_now() || fut.as_mut().poll(cx).is_ready() || me.ends_now() {
+            // Dropped at once: its sockets close and its server slot frees.
+            this.fut = None;
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl<R: Deref<Target = Registry>, F: Future<Output = ()>> Drop for Running<R, F> {
     fn drop(&mut self) {
-        if let Some(shard) = self.registry.shard(self.id) {
-            lock(shard).remove(&self.id);
+        // The future first, as when it ends by itself, then the entry.
+        self.fut = None;
+        if let Some(shard) = self.registry.shard(self.stream.id) {
+            lock(shard).remove(&self.stream.id);
         }
     }
 }
@@ -302,33 +341,19 @@ fn c_hex(n: u64) -> String {
 
 impl Stream {
     /// Runs `fut` as this stream's task: registered until it ends, ended at
-    /// once (the future dropped) when the stream is shut down.
-    pub(crate) async fn run<F: Future<Output = ()>>(self: Arc<Self>, registry: &Registry, fut: F) {
-        let _registered = Deregister {
+    /// once (the future dropped) when the stream is shut down. `registry`
+    /// is where the stream is registered (a reference, or what holds one).
+    pub(crate) fn run<R: Deref<Target = Registry>, F: Future<Output = ()>>(
+        self: Arc<Self>,
+        registry: R,
+        fut: F,
+    ) -> Running<R, F> {
+        Running {
+            stream: self,
             registry,
-            id: self.id,
-        };
-        let me = Arc::clone(&self);
-        CURRENT
-            .scope(self, async move {
-                let mut fut = std::pin::pin!(fut);
-                // The waker last handed to the stream: a task's waker does
-                // not change, so this registers once.
-                let mut known: Option<Waker> = None;
-                std::future::poll_fn(|cx| {
-                    if !known.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        me.set_waker(cx.waker());
-                        me.in_task.store(true, Ordering::Release);
-                        known = Some(cx.waker().clone());
-                    }
-                    if me.ends_now() || fut.as_mut().poll(cx).is_ready() || me.ends_now() {
-                        return Poll::Ready(());
-                    }
-                    Poll::Pending
-                })
-                .await;
-            })
-            .await;
+            fut: Some(Box::pin(fut)),
+            known: None,
+        }
     }
 
     /// Ends the stream (`shutdown session`).

@@ -54,14 +54,11 @@ fn ms(d: Duration) -> u64 {
 /// Runs one TCP-mode session to its end, registered as a live stream.
 ///
 /// Not an `async fn`, as `http::serve`: the session is laid out once.
-pub(crate) fn serve(session: Session, client: ClientStream) -> impl Future<Output = ()> {
-    let rt = std::sync::Arc::clone(&session.ctx.rt);
+pub(crate) fn serve(mut session: Session, client: ClientStream) -> impl Future<Output = ()> {
+    let rt = super::streams::Streams(std::sync::Arc::clone(&session.ctx.rt));
     let stream = super::streams::register_client(&session, &client);
-    // Boxed, as in `http::serve`: passed by value through the registry's
-    // wrappers, the session's state would be laid out in the task several
-    // times over.
-    let run = Box::pin(serve_stream(session, client));
-    async move { stream.run(&rt.streams, run).await }
+    session.stream = Some(std::sync::Arc::clone(&stream));
+    stream.run(rt, serve_stream(session, client))
 }
 
 /// The session itself; its arguments are captured once (see `serve`).
@@ -93,7 +90,8 @@ async fn serve_stream_inner(session: &Session, client: &mut ClientStream) {
         client: Some(session.ep.src.ip()),
         ..KeyOwned::default()
     };
-    let c = match connect::connect(&be, &key, session.ep.dst, false).await {
+    let c = match connect::connect(&be, &key, session.ep.dst, false, session.stream.as_ref()).await
+    {
         Ok(c) => c,
         Err(fail) => {
             drop(be_counted);
@@ -157,7 +155,7 @@ async fn serve_stream_inner(session: &Session, client: &mut ClientStream) {
         .or_else(|| min_timeout(session.fe().timeout_client, be.timeout_server));
     // A shutdown (`shutdown session`) fails the client side: the tunnel
     // ends with what it forwarded, logged with `K`, as HAProxy's.
-    let me = super::streams::current();
+    let me = session.stream.clone();
     let _handling = me.as_ref().map(|s| s.handling());
     let stats = {
         let mut client = Killable::new(&mut *client, me.clone());
