@@ -542,7 +542,7 @@ async fn connect(addr: SocketAddr, limit: Duration) -> Result<TcpStream, CheckSt
         Ok(Ok(s)) => {
             // As HAProxy: a check connection that the proxy closes first
             // ends with a reset, leaving no TIME_WAIT socket per check.
-            let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+            super::stream::set_no_linger(&s);
             Ok(s)
         }
         Ok(Err(e)) => Err(CheckStatus::new(CheckCode::L4Con, None, Some(io_info(&e)))),

@@ -166,7 +166,7 @@ impl ServerStream {
 }
 
 /// `SO_LINGER` on with a zero delay: the close that follows sends a reset.
-fn set_no_linger(s: &TcpStream) {
+pub(crate) fn set_no_linger(s: &TcpStream) {
     // Best effort: a failure leaves the usual close.
     let _ = socket2::SockRef::from(s).set_linger(Some(std::time::Duration::ZERO));
 }
