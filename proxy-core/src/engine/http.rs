@@ -1287,13 +1287,14 @@ async fn client_gone(crd: &mut ClientReader, buf: &mut BytesMut) {
     std::future::pending::<()>().await;
 }
 
+/// What a connection keeps from one request to the next. Idle connections
+/// hold this (and what waits for their next bytes) in their task: what is
+/// needed only while a head is read or a transaction runs lives there.
 struct Http {
     session: Session,
-    fe: Arc<Frontend>,
     crd: ClientReader,
     cwr: ClientWriter,
     cbuf: BytesMut,
-    parser: HeadParser,
     server: Option<ServerConn>,
 }
 
@@ -1335,33 +1336,24 @@ fn monitor_matches(uri: &str, target: &[u8]) -> bool {
     path == uri.as_bytes()
 }
 
-/// Runs one HTTP-mode session to its end, registered as a live stream.
+/// Runs one HTTP-mode session to its end.
 ///
-/// Not an `async fn`: an async fn's arguments stay in its state next to the
-/// copies it moves them into, so the session would be laid out in every
-/// connection's task twice over. The stream is registered here, before the
-/// task starts.
-pub(crate) fn serve(mut session: Session, client: ClientStream) -> impl Future<Output = ()> {
-    let rt = super::streams::Streams(Arc::clone(&session.ctx.rt));
-    let stream = super::streams::register_client(&session, &client);
-    session.stream = Some(Arc::clone(&stream));
-    // The stream's task boxes the session: the task itself holds a few
-    // pointers, the session's state lives as long as the session.
-    stream.run(rt, serve_stream(session, client))
-}
-
-/// The session itself; not an `async fn`, for the reason given at [`serve`]:
-/// the returned future holds the session once, inside `h`.
-fn serve_stream(session: Session, client: ClientStream) -> impl Future<Output = ()> {
-    let fe = Arc::clone(&session.ctx.fe);
+/// As in HAProxy, the connection is not a stream of its own: each request
+/// becomes one once its head is in (see [`Http::transaction`]), so that a
+/// connection waiting for a request is neither listed by `show sess` nor
+/// holds a registry entry.
+///
+/// Not an `async fn`: an async fn's arguments stay in its state next to
+/// the copies it moves them into, so the session would be laid out in
+/// every connection's task twice over; the returned future holds the
+/// session once, inside `h`.
+pub(crate) fn serve(session: Session, client: ClientStream) -> impl Future<Output = ()> {
     let (crd, cwr) = client.into_split();
     let mut h = Http {
         session,
-        fe,
         crd,
         cwr,
         cbuf: BytesMut::new(),
-        parser: HeadParser::new(Limits::default()),
         server: None,
     };
     async move {
@@ -1369,20 +1361,17 @@ fn serve_stream(session: Session, client: ClientStream) -> impl Future<Output = 
         // not, the connection waits without a buffer (idle connections cost
         // none) until the first request's deadline, past which the reading in
         // the transaction answers 408, as it handles a client gone meanwhile.
-        let first_deadline =
-            h.fe.timeout_http_request
-                .or(h.fe.timeout_client)
-                .and_then(|t| h.session.started.checked_add(t));
+        let first_deadline = h
+            .timeouts()
+            .http_request
+            .and_then(|t| h.session.started.checked_add(t));
         h.read_when_ready(first_deadline, true).await;
         let mut first = true;
         loop {
             // A request after the first (unless pipelined) is awaited here,
             // under `timeout http-keep-alive`; an idle connection then closes.
             if !first && h.cbuf.is_empty() {
-                let idle =
-                    h.fe.timeout_keep_alive
-                        .or(h.fe.timeout_http_request)
-                        .or(h.fe.timeout_client);
+                let idle = h.timeouts().keep_alive;
                 let deadline = idle.and_then(|t| Instant::now().checked_add(t));
                 if !h.read_when_ready(deadline, false).await {
                     break;
@@ -1390,19 +1379,10 @@ fn serve_stream(session: Session, client: ClientStream) -> impl Future<Output = 
             }
             // Boxed: the session task holds only what an idle connection needs;
             // a transaction's larger state lives as long as the transaction.
-            let conn = match Box::pin(h.transaction(first)).await {
-                Next::KeepAlive => {
-                    first = false;
-                    continue;
-                }
-                Next::Close => break,
-                Next::Tunnel(conn) => conn,
-            };
-            // Boxed: rare, and its state would otherwise enlarge every
-            // session's (awaited outside the match, so that no `Next` is
-            // kept in the session's state either).
-            Box::pin(h.tunnel(conn)).await;
-            break;
+            if !Box::pin(h.transaction(first)).await {
+                break;
+            }
+            first = false;
         }
         if let Some(s) = h.server.take() {
             s.release();
@@ -1412,7 +1392,26 @@ fn serve_stream(session: Session, client: ClientStream) -> impl Future<Output = 
     }
 }
 
+/// How long a connection may wait for a request.
+struct Waits {
+    /// For the first one: `timeout http-request`, else `timeout client`.
+    http_request: Option<Duration>,
+    /// For the next ones: `timeout http-keep-alive`, else as the first.
+    keep_alive: Option<Duration>,
+}
+
 impl Http {
+    /// The frontend's waits for a request. Worked out when needed rather
+    /// than kept: what an idle connection's task holds is kept small.
+    fn timeouts(&self) -> Waits {
+        let fe = &self.session.ctx.fe;
+        let http_request = fe.timeout_http_request.or(fe.timeout_client);
+        Waits {
+            http_request,
+            keep_alive: fe.timeout_keep_alive.or(http_request),
+        }
+    }
+
     /// Sends an answer of the proxy's own and logs the transaction.
     async fn answer(
         &mut self,
@@ -1422,13 +1421,13 @@ impl Http {
         timing: (Instant, SystemTime),
     ) {
         txn.status = status;
-        if write_all(&mut self.cwr, bytes, self.fe.timeout_client)
+        if write_all(&mut self.cwr, bytes, self.session.ctx.fe.timeout_client)
             .await
             .is_ok()
         {
             txn.bytes += super::logging::htx_message_len(bytes);
         }
-        emit_log(&self.fe, &self.session, txn, timing, false);
+        emit_log(&self.session.ctx.fe, &self.session, txn, timing, false);
     }
 
     /// Reads the first bytes of a request once they are there: at once
@@ -1484,18 +1483,21 @@ impl Http {
         &mut self,
         first: bool,
     ) -> Result<(RequestHead, (Instant, SystemTime)), Next> {
-        let fe = Arc::clone(&self.fe);
+        let fe = Arc::clone(&self.session.ctx.fe);
         let timing = if first {
             (self.session.started, self.session.accepted_at)
         } else {
             (Instant::now(), SystemTime::now())
         };
-        let deadline = fe
-            .timeout_http_request
-            .or(fe.timeout_client)
+        let deadline = self
+            .timeouts()
+            .http_request
             .and_then(|t| timing.0.checked_add(t));
+        // Here rather than in `Http`: what it keeps is the progress through
+        // one head.
+        let mut parser = HeadParser::new(Limits::default());
         loop {
-            match self.parser.parse_request(&mut self.cbuf) {
+            match parser.parse_request(&mut self.cbuf) {
                 Ok(Some(head)) => return Ok((head, timing)),
                 Ok(None) => {}
                 Err(e) => {
@@ -1569,7 +1571,7 @@ impl Http {
             && mode != ConnMode::Close
             && !self.session.ctx.stopping()
             && super::errorfiles::delimited(bytes);
-        let adjust = self.fe.case_adjust.as_deref();
+        let adjust = self.session.ctx.fe.case_adjust.as_deref();
         if keep {
             self.answer(txn, status, &case_adjusted(adjust, bytes), timing)
                 .await;
@@ -1597,9 +1599,8 @@ impl Http {
         };
         let len = usize::try_from(len.min(MAX_FORM)).ok()?;
         let limit = self
-            .fe
-            .timeout_http_request
-            .or(self.fe.timeout_client)
+            .timeouts()
+            .http_request
             .unwrap_or(Duration::from_secs(10));
         let deadline = Instant::now() + limit;
         while self.cbuf.len() < len {
@@ -1612,12 +1613,47 @@ impl Http {
         Some(self.cbuf.split_to(len).to_vec())
     }
 
-    async fn transaction(&mut self, first: bool) -> Next {
-        let (mut req, timing) = match self.read_head(first).await {
+    /// One transaction; true when the connection stays for another.
+    ///
+    /// As in HAProxy, a request becomes a stream once its head is in: from
+    /// then until its end (or the tunnel's after a 101 or a CONNECT) `show
+    /// sess` lists it and `shutdown session` ends it, closing the
+    /// connection; the next request on the connection is a new stream.
+    async fn transaction(&mut self, first: bool) -> bool {
+        let (req, timing) = match self.read_head(first).await {
             Ok(h) => h,
-            Err(next) => return next,
+            Err(_) => return false,
         };
-        let fe = Arc::clone(&self.fe);
+        let stream = super::streams::register_client(&self.session, self.crd.fd(), timing);
+        let _listed = super::streams::Listed::new(
+            super::streams::Streams(Arc::clone(&self.session.ctx.rt)),
+            &stream,
+        );
+        self.session.stream = Some(Arc::clone(&stream));
+        let keep = stream
+            .guard(async {
+                match self.exchange(req, timing, first).await {
+                    Next::KeepAlive => true,
+                    Next::Close => false,
+                    Next::Tunnel(conn) => {
+                        self.tunnel(conn).await;
+                        false
+                    }
+                }
+            })
+            .await;
+        self.session.stream = None;
+        keep == Some(true)
+    }
+
+    /// A transaction from its request head on; `first` on a connection.
+    async fn exchange(
+        &mut self,
+        mut req: RequestHead,
+        timing: (Instant, SystemTime),
+        first: bool,
+    ) -> Next {
+        let fe = Arc::clone(&self.session.ctx.fe);
         let ep = self.session.ep;
         let info0 = req.info();
         let mut txn = TxnLog {
@@ -2000,9 +2036,6 @@ impl Http {
             conn.rd.reset_on_close();
         }
         if clean && client_keep && !self.session.ctx.stopping() {
-            if killed_keep && let Some(me) = &me {
-                me.revive();
-            }
             Next::KeepAlive
         } else {
             Next::Close
@@ -2012,7 +2045,7 @@ impl Http {
     /// Turns the connection into a tunnel after a 101 or a CONNECT.
     async fn tunnel(&mut self, mut conn: ServerConn) {
         let be = Arc::clone(&conn.backend);
-        let t_client = self.fe.timeout_client;
+        let t_client = self.session.ctx.fe.timeout_client;
         if !conn.buf.is_empty() {
             let b = conn.buf.split();
             if write_all(&mut self.cwr, &b, t_client).await.is_err() {
@@ -2035,7 +2068,7 @@ impl Http {
             .or_else(|| min_timeout(t_client, be.timeout_server));
         let stats = tunnel::run(&mut client, &mut server, idle).await;
         if stats.end != TunnelEnd::Closed {
-            tracing::debug!(frontend = %self.fe.name, end = ?stats.end, "tunnel ended");
+            tracing::debug!(frontend = %self.session.ctx.fe.name, end = ?stats.end, "tunnel ended");
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -45,6 +46,13 @@ impl ClientStream {
         }
     }
 
+    /// The connection's descriptor (shown by `show sess`).
+    pub(crate) fn fd(&self) -> i32 {
+        match self {
+            ClientStream::Tcp(s) => s.as_raw_fd(),
+        }
+    }
+
     /// Splits the connection into halves that can be used at the same
     /// time, one per direction. Unlike `tokio::io::split`, the TCP halves
     /// take no lock on each read and write, and the reading half can wait
@@ -67,6 +75,13 @@ pub(crate) enum ClientReader {
 }
 
 impl ClientReader {
+    /// The connection's descriptor (shown by `show sess`).
+    pub(crate) fn fd(&self) -> i32 {
+        match self {
+            ClientReader::Tcp(s) => s.as_ref().as_raw_fd(),
+        }
+    }
+
     /// Ready once bytes (or the end of input, or an error) wait to be read,
     /// without reading them, so that an idle connection needs no buffer.
     /// May be ready on stale readiness: the read that follows can still

@@ -1,10 +1,13 @@
 //! The live streams, for the runtime API: `show sess` lists them,
 //! `shutdown session` and `shutdown sessions server` end them.
 //!
-//! Every accepted connection (and every CLI connection) runs inside
-//! [`Stream::run`], which registers it and ends it when it is shut down:
-//! the connection's task drops everything it holds, so both sides are
-//! closed and its server slot freed. The stream records which backend and
+//! As in HAProxy, a TCP-mode connection (and a CLI connection) is a stream
+//! from its accept on, and runs inside [`Stream::run`], which ends it when
+//! it is shut down: the connection's task drops everything it holds, so
+//! both sides are closed and its server slot freed. An HTTP connection
+//! becomes a stream for each request, once its head is in, and the rest
+//! of the transaction runs inside [`Stream::guard`]: shut down, the
+//! transaction is dropped and the connection closed. The stream records which backend and
 //! server it uses: the session hands it to the code that picks and connects
 //! to servers.
 //!
@@ -23,7 +26,6 @@ use std::fmt::Write;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::ops::Deref;
-use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,25 +36,48 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::model::{Backend, Frontend, lock};
 
-/// Registers the stream of a client accepted by `session`'s frontend.
+/// Registers the stream of a client of `session`'s frontend on descriptor
+/// `fd`, started at `timing` (monotonic and wall clock: the session's own
+/// readings, no second reading per stream).
 pub(crate) fn register_client(
     session: &super::Session,
-    client: &super::stream::ClientStream,
+    fd: i32,
+    (started, accepted): (Instant, SystemTime),
 ) -> Arc<Stream> {
     let origin = Origin::Client {
         frontend: Arc::clone(&session.ctx.fe),
         src: session.ep.src,
         dst: session.ep.dst,
     };
-    let fd = match client {
-        super::stream::ClientStream::Tcp(s) => s.as_raw_fd(),
-    };
-    // The session's own clock readings: no second reading per connection.
     session
         .ctx
         .rt
         .streams
-        .register_at(origin, Some(fd), (session.accepted_at, session.started))
+        .register_at(origin, Some(fd), (accepted, started))
+}
+
+/// A stream's place in the registry: removed when this is dropped.
+pub(crate) struct Listed<R: Deref<Target = Registry>> {
+    registry: R,
+    id: u64,
+}
+
+impl<R: Deref<Target = Registry>> Listed<R> {
+    /// The place of `stream` in `registry`.
+    pub(crate) fn new(registry: R, stream: &Stream) -> Self {
+        Listed {
+            registry,
+            id: stream.id,
+        }
+    }
+}
+
+impl<R: Deref<Target = Registry>> Drop for Listed<R> {
+    fn drop(&mut self) {
+        if let Some(shard) = self.registry.shard(self.id) {
+            lock(shard).remove(&self.id);
+        }
+    }
 }
 
 /// The registry of a runtime, held by a connection's task.
@@ -168,12 +193,14 @@ pub(crate) struct Stream {
 /// scope was 160, which put each task in a 384-byte cell instead of 256).
 pub(crate) struct Running<R: Deref<Target = Registry>, F: Future<Output = ()>> {
     stream: Arc<Stream>,
-    registry: R,
     /// `None` once it has ended.
     fut: Option<Pin<Box<F>>>,
     /// The waker last handed to the stream: a task's waker does not
     /// change, so it registers once.
     known: Option<Waker>,
+    /// Dropped after `fut` (fields drop in order): the stream leaves the
+    /// registry once its future is gone.
+    _listed: Listed<R>,
 }
 
 impl<R: Deref<Target = Registry> + Unpin, F: Future<Output = ()>> Future for Running<R, F> {
@@ -184,28 +211,16 @@ impl<R: Deref<Target = Registry> + Unpin, F: Future<Output = ()>> Future for Run
         let Some(fut) = this.fut.as_mut() else {
             return Poll::Ready(());
         };
-        let me = &this.stream;
-        if !this.known.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            me.set_waker(cx.waker());
-            me.in_task.store(true, Ordering::Release);
-            this.known = Some(cx.waker().clone());
-        }
-        if me.ends_now() || fut.as_mut().poll(cx).is_ready() || me.ends_now() {
+        if this
+            .stream
+            .poll_guarded(&mut this.known, cx, |cx| fut.as_mut().poll(cx))
+            .is_ready()
+        {
             // Dropped at once: its sockets close and its server slot frees.
             this.fut = None;
             return Poll::Ready(());
         }
         Poll::Pending
-    }
-}
-
-impl<R: Deref<Target = Registry>, F: Future<Output = ()>> Drop for Running<R, F> {
-    fn drop(&mut self) {
-        // The future first, as when it ends by itself, then the entry.
-        self.fut = None;
-        if let Some(shard) = self.registry.shard(self.stream.id) {
-            lock(shard).remove(&self.stream.id);
-        }
     }
 }
 
@@ -349,10 +364,45 @@ impl Stream {
         fut: F,
     ) -> Running<R, F> {
         Running {
+            _listed: Listed::new(registry, &self),
             stream: self,
-            registry,
             fut: Some(Box::pin(fut)),
             known: None,
+        }
+    }
+
+    /// Runs `fut` as one part of a task (an HTTP transaction) while the
+    /// stream lives: `None` as soon as the stream is shut down (with no
+    /// [`Handling`] guard held), `fut` then dropped at once.
+    pub(crate) async fn guard<F: Future>(&self, fut: F) -> Option<F::Output> {
+        let mut fut = std::pin::pin!(fut);
+        let mut known = None;
+        std::future::poll_fn(|cx| self.poll_guarded(&mut known, cx, |cx| fut.as_mut().poll(cx)))
+            .await
+    }
+
+    /// Polls a future of the task serving the stream: `None` when the
+    /// stream ends now, before the poll or because of it. `known` is the
+    /// waker last handed to the stream: a task's waker does not change,
+    /// so it registers once.
+    fn poll_guarded<T>(
+        &self,
+        known: &mut Option<Waker>,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<Option<T>> {
+        if !known.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            self.set_waker(cx.waker());
+            self.in_task.store(true, Ordering::Release);
+            *known = Some(cx.waker().clone());
+        }
+        if self.ends_now() {
+            return Poll::Ready(None);
+        }
+        match poll(cx) {
+            Poll::Ready(v) => Poll::Ready(Some(v)),
+            Poll::Pending if self.ends_now() => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -398,20 +448,6 @@ impl Stream {
             }
         }
         Poll::Pending
-    }
-
-    /// Lets a shut-down stream go on as a fresh one: HAProxy keeps a
-    /// keep-alive client after the 502 of a stream shut down before its
-    /// response head, and serves the next request as a new stream. Called
-    /// while a [`Handling`] guard is held, so the task is still running;
-    /// the stream no longer uses the server it was shut down on.
-    pub(crate) fn revive(&self) {
-        {
-            let mut a = lock(&self.attached);
-            a.server = None;
-            a.server_conn = None;
-        }
-        self.killed.store(false, Ordering::Release);
     }
 
     /// Whether the stream was shut down.
@@ -741,7 +777,10 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let conn = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let local = conn.local_addr().unwrap();
-        assert_eq!(local_addr(conn.as_raw_fd()), Some(local));
+        assert_eq!(
+            local_addr(std::os::fd::AsRawFd::as_raw_fd(&conn)),
+            Some(local)
+        );
         assert_eq!(local_addr(-1), None);
         if cfg!(target_endian = "little") {
             assert_eq!(
@@ -830,40 +869,6 @@ mod tests {
         };
         tokio::join!(task, killer);
         assert!(finished.load(Ordering::Acquire));
-        assert!(reg.find(s.id).is_none());
-    }
-
-    #[tokio::test]
-    async fn a_revived_stream_goes_on_and_can_be_killed_again() {
-        let reg = Registry::default();
-        let s = cli_stream(&reg);
-        s.set_server(Some(0));
-        let kills = Arc::new(AtomicUsize::new(0));
-        let seen = Arc::clone(&kills);
-        let me = Arc::clone(&s);
-        let task = Arc::clone(&s).run(&reg, async move {
-            let guard = me.handling();
-            me.killed().await;
-            seen.fetch_add(1, Ordering::AcqRel);
-            me.revive();
-            drop(guard);
-            // Still running: the second shutdown ends it here.
-            me.killed().await;
-            seen.fetch_add(1, Ordering::AcqRel);
-            std::future::pending::<()>().await;
-        });
-        let killer = async {
-            s.shutdown();
-            while kills.load(Ordering::Acquire) == 0 {
-                tokio::task::yield_now().await;
-            }
-            assert!(!s.is_killed());
-            assert_eq!(lock(&s.attached).server, None);
-            assert!(reg.find(s.id).is_some());
-            s.shutdown();
-        };
-        tokio::join!(task, killer);
-        assert_eq!(kills.load(Ordering::Acquire), 1);
         assert!(reg.find(s.id).is_none());
     }
 

@@ -56,7 +56,11 @@ fn ms(d: Duration) -> u64 {
 /// Not an `async fn`, as `http::serve`: the session is laid out once.
 pub(crate) fn serve(mut session: Session, client: ClientStream) -> impl Future<Output = ()> {
     let rt = super::streams::Streams(std::sync::Arc::clone(&session.ctx.rt));
-    let stream = super::streams::register_client(&session, &client);
+    let stream = super::streams::register_client(
+        &session,
+        client.fd(),
+        (session.started, session.accepted_at),
+    );
     session.stream = Some(std::sync::Arc::clone(&stream));
     stream.run(rt, serve_stream(session, client))
 }
