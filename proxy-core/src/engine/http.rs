@@ -12,8 +12,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -28,6 +28,7 @@ use super::rules::{Action, Fetch, HttpRules, Redirect, RedirectKind, Reply, Repl
 use super::stream::{
     ClientReader, ClientStream, ClientWriter, ServerReader, ServerStream, ServerWriter,
 };
+use super::streams::{Listed, Streams};
 use super::tcp::min_timeout;
 use super::tunnel::{self, TunnelEnd};
 use super::{Endpoints, Session};
@@ -1379,7 +1380,24 @@ pub(crate) fn serve(session: Session, client: ClientStream) -> impl Future<Outpu
             }
             // Boxed: the session task holds only what an idle connection needs;
             // a transaction's larger state lives as long as the transaction.
-            if !Box::pin(h.transaction(first)).await {
+            // Watched through `listed`: the request's stream, once it is one,
+            // ends the transaction when shut down. Declared first, so dropped
+            // last: the stream leaves the registry once its future is gone.
+            let listed = OnceLock::new();
+            let next =
+                super::streams::watched(&listed, Box::pin(h.transaction(first, &listed))).await;
+            let keep = match next {
+                Some(Next::KeepAlive) => true,
+                Some(Next::Close) | None => false,
+                // Boxed: rare, and its state would otherwise enlarge every
+                // session's.
+                Some(Next::Tunnel(conn)) => {
+                    super::streams::watched(&listed, Box::pin(h.tunnel(conn))).await;
+                    false
+                }
+            };
+            h.session.stream = None;
+            if !keep {
                 break;
             }
             first = false;
@@ -1613,46 +1631,23 @@ impl Http {
         Some(self.cbuf.split_to(len).to_vec())
     }
 
-    /// One transaction; true when the connection stays for another.
+    /// One transaction; `first` on the connection.
     ///
-    /// As in HAProxy, a request becomes a stream once its head is in: from
-    /// then until its end (or the tunnel's after a 101 or a CONNECT) `show
-    /// sess` lists it and `shutdown session` ends it, closing the
-    /// connection; the next request on the connection is a new stream.
-    async fn transaction(&mut self, first: bool) -> bool {
-        let (req, timing) = match self.read_head(first).await {
+    /// As in HAProxy, a request becomes a stream once its head is in: it is
+    /// then registered in `listed`, which the caller watches (see
+    /// [`super::streams::watched`]) until the transaction ends, or the
+    /// tunnel that follows a 101 or a CONNECT.
+    async fn transaction(&mut self, first: bool, listed: &OnceLock<Listed<Streams>>) -> Next {
+        let (mut req, timing) = match self.read_head(first).await {
             Ok(h) => h,
-            Err(_) => return false,
+            Err(next) => return next,
         };
         let stream = super::streams::register_client(&self.session, self.crd.fd(), timing);
-        let _listed = super::streams::Listed::new(
-            super::streams::Streams(Arc::clone(&self.session.ctx.rt)),
-            &stream,
-        );
         self.session.stream = Some(Arc::clone(&stream));
-        let keep = stream
-            .guard(async {
-                match self.exchange(req, timing, first).await {
-                    Next::KeepAlive => true,
-                    Next::Close => false,
-                    Next::Tunnel(conn) => {
-                        self.tunnel(conn).await;
-                        false
-                    }
-                }
-            })
-            .await;
-        self.session.stream = None;
-        keep == Some(true)
-    }
-
-    /// A transaction from its request head on; `first` on a connection.
-    async fn exchange(
-        &mut self,
-        mut req: RequestHead,
-        timing: (Instant, SystemTime),
-        first: bool,
-    ) -> Next {
+        let _ = listed.set(Listed::new(
+            Streams(Arc::clone(&self.session.ctx.rt)),
+            stream,
+        ));
         let fe = Arc::clone(&self.session.ctx.fe);
         let ep = self.session.ep;
         let info0 = req.info();

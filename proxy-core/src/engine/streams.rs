@@ -5,9 +5,9 @@
 //! from its accept on, and runs inside [`Stream::run`], which ends it when
 //! it is shut down: the connection's task drops everything it holds, so
 //! both sides are closed and its server slot freed. An HTTP connection
-//! becomes a stream for each request, once its head is in, and the rest
-//! of the transaction runs inside [`Stream::guard`]: shut down, the
-//! transaction is dropped and the connection closed. The stream records which backend and
+//! becomes a stream for each request, once its head is in, and the
+//! transaction runs inside [`watched`]: shut down, the transaction is
+//! dropped and the connection closed. The stream records which backend and
 //! server it uses: the session hands it to the code that picks and connects
 //! to servers.
 //!
@@ -59,25 +59,54 @@ pub(crate) fn register_client(
 /// A stream's place in the registry: removed when this is dropped.
 pub(crate) struct Listed<R: Deref<Target = Registry>> {
     registry: R,
-    id: u64,
+    stream: Arc<Stream>,
 }
 
 impl<R: Deref<Target = Registry>> Listed<R> {
     /// The place of `stream` in `registry`.
-    pub(crate) fn new(registry: R, stream: &Stream) -> Self {
-        Listed {
-            registry,
-            id: stream.id,
-        }
+    pub(crate) fn new(registry: R, stream: Arc<Stream>) -> Self {
+        Listed { registry, stream }
     }
 }
 
 impl<R: Deref<Target = Registry>> Drop for Listed<R> {
     fn drop(&mut self) {
-        if let Some(shard) = self.registry.shard(self.id) {
-            lock(shard).remove(&self.id);
+        if let Some(shard) = self.registry.shard(self.stream.id) {
+            lock(shard).remove(&self.stream.id);
         }
     }
+}
+
+/// Runs `fut`, one part of a task (an HTTP transaction, the tunnel that
+/// follows it), until it ends or the stream `listed` holds is shut down
+/// (with no [`Handling`] guard held): `None` then, and `fut` dropped at
+/// once. `fut` may register the stream itself, part way through.
+///
+/// `fut` is boxed by the caller: a transaction's state is kilobytes, and
+/// moved into this future, then pinned, it would be copied each time.
+pub(crate) async fn watched<R: Deref<Target = Registry>, F: Future + ?Sized>(
+    listed: &std::sync::OnceLock<Listed<R>>,
+    fut: Pin<Box<F>>,
+) -> Option<F::Output> {
+    let mut fut = Some(fut);
+    let mut known = None;
+    std::future::poll_fn(|cx| {
+        let Some(f) = fut.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = match listed.get() {
+            Some(l) => l
+                .stream
+                .poll_guarded(&mut known, cx, |cx| f.as_mut().poll(cx)),
+            None => f.as_mut().poll(cx).map(Some),
+        };
+        if polled.is_ready() {
+            // Dropped at once: its sockets close and its server slot frees.
+            fut = None;
+        }
+        polled
+    })
+    .await
 }
 
 /// The registry of a runtime, held by a connection's task.
@@ -364,21 +393,11 @@ impl Stream {
         fut: F,
     ) -> Running<R, F> {
         Running {
-            _listed: Listed::new(registry, &self),
+            _listed: Listed::new(registry, Arc::clone(&self)),
             stream: self,
             fut: Some(Box::pin(fut)),
             known: None,
         }
-    }
-
-    /// Runs `fut` as one part of a task (an HTTP transaction) while the
-    /// stream lives: `None` as soon as the stream is shut down (with no
-    /// [`Handling`] guard held), `fut` then dropped at once.
-    pub(crate) async fn guard<F: Future>(&self, fut: F) -> Option<F::Output> {
-        let mut fut = std::pin::pin!(fut);
-        let mut known = None;
-        std::future::poll_fn(|cx| self.poll_guarded(&mut known, cx, |cx| fut.as_mut().poll(cx)))
-            .await
     }
 
     /// Polls a future of the task serving the stream: `None` when the
