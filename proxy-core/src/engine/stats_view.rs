@@ -155,12 +155,13 @@ pub(crate) struct Outcome {
     pub(crate) http: bool,
 }
 
-fn count_into(t: &Traffic, o: &Outcome) {
+/// Counts `o` into `t`; `now` is [`clock`], read once per transaction.
+fn count_into(t: &Traffic, o: &Outcome, now: u64) {
     add(&t.bytes_out, o.bytes_out);
     add(&t.bytes_in, o.bytes_in);
     if o.http {
         add(&t.requests, 1);
-        t.req_rate.hit(clock());
+        t.req_rate.hit(now);
         let class = match o.status {
             100..=199 => 0,
             200..=299 => 1,
@@ -178,7 +179,8 @@ fn count_into(t: &Traffic, o: &Outcome) {
 /// Counts a finished transaction into its frontend, backend and server.
 pub(crate) fn account(fe: &Frontend, be: Option<&Backend>, server: Option<&Server>, o: &Outcome) {
     let ft = &fe.counters.traffic;
-    count_into(ft, o);
+    let now = clock();
+    count_into(ft, o, now);
     let [cause, state] = o.termination;
     if cause == b'P' && state == b'R' && o.status == 403 {
         add(&ft.denied_req, 1);
@@ -191,7 +193,7 @@ pub(crate) fn account(fe: &Frontend, be: Option<&Backend>, server: Option<&Serve
         .into_iter()
         .chain(server.map(|s| &s.counters.traffic))
     {
-        count_into(t, o);
+        count_into(t, o, now);
         add(&t.retries, u64::from(o.retries.0));
         if o.retries.1 {
             add(&t.redispatches, 1);
