@@ -1218,7 +1218,8 @@ async fn unless_killed<T>(
 /// Answers a stream shut down while it waited for the response head, as
 /// HAProxy 2.6 does: its 502 page (announcing the close unless the client
 /// keeps the connection), counted without that header, and `KH`. A
-/// keep-alive client is kept, as HAProxy keeps it: the stream goes on.
+/// keep-alive client is kept, as HAProxy keeps it: its next request is a
+/// new stream.
 async fn killed_before_head(
     cwr: &mut ClientWriter,
     txn: &mut TxnLog,
@@ -2009,8 +2010,9 @@ impl Http {
             (Some(ReqEnd::Server), _) => txn.termination = *b"SD",
             _ => {}
         }
-        // A stream shut down before its response head goes on as a fresh
-        // one when the client keeps the connection, as in HAProxy.
+        // A stream shut down before its response head leaves the connection
+        // open when the client keeps it, as in HAProxy: the next request is
+        // a new stream.
         let killed_keep = matches!(res_end, Some(ResEnd::NoHead)) && txn.termination == *b"KH";
         let logged_early = fe.logasap && txn.t_response.is_some();
         if !logged_early {
