@@ -217,19 +217,18 @@ pub(crate) struct Stream {
 /// until it ends or the stream is shut down, and the stream removed from
 /// the registry once the future is dropped, however the task ends.
 ///
-/// Written by hand rather than as an `async fn`: every connection's task
-/// holds one, and this one is 40 bytes (the async fn with its task-local
+/// Written by hand rather than as an `async fn`: every TCP-mode and CLI
+/// connection's task holds one, and this one is 40 bytes (the async fn with its task-local
 /// scope was 160, which put each task in a 384-byte cell instead of 256).
 pub(crate) struct Running<R: Deref<Target = Registry>, F: Future<Output = ()>> {
-    stream: Arc<Stream>,
     /// `None` once it has ended.
     fut: Option<Pin<Box<F>>>,
     /// The waker last handed to the stream: a task's waker does not
     /// change, so it registers once.
     known: Option<Waker>,
-    /// Dropped after `fut` (fields drop in order): the stream leaves the
-    /// registry once its future is gone.
-    _listed: Listed<R>,
+    /// The stream, dropped after `fut` (fields drop in order): it leaves
+    /// the registry once its future is gone.
+    listed: Listed<R>,
 }
 
 impl<R: Deref<Target = Registry> + Unpin, F: Future<Output = ()>> Future for Running<R, F> {
@@ -241,6 +240,7 @@ impl<R: Deref<Target = Registry> + Unpin, F: Future<Output = ()>> Future for Run
             return Poll::Ready(());
         };
         if this
+            .listed
             .stream
             .poll_guarded(&mut this.known, cx, |cx| fut.as_mut().poll(cx))
             .is_ready()
@@ -393,10 +393,9 @@ impl Stream {
         fut: F,
     ) -> Running<R, F> {
         Running {
-            _listed: Listed::new(registry, Arc::clone(&self)),
-            stream: self,
             fut: Some(Box::pin(fut)),
             known: None,
+            listed: Listed::new(registry, self),
         }
     }
 
