@@ -627,7 +627,7 @@ impl Fetch {
             S::AlwaysTrue => f(Sample::Bool(true)),
             S::AlwaysFalse => f(Sample::Bool(false)),
             S::Nbsrv => view
-                .nbsrv(Some(self.name.as_str()).filter(|n| !n.is_empty()))
+                .nbsrv(self.counted_backend().flatten())
                 .is_some_and(|n| f(Sample::Int(i64::from(n)))),
         }
     }

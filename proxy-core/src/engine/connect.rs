@@ -132,8 +132,7 @@ pub(crate) async fn acquire(
     stream: Option<&Arc<Stream>>,
 ) -> Result<Slot, ConnectFail> {
     let deadline = be.timeout_queue.and_then(|t| Instant::now().checked_add(t));
-    let stream = stream.cloned();
-    if let Some(s) = &stream {
+    if let Some(s) = stream {
         s.set_backend(be);
     }
     loop {
@@ -214,7 +213,7 @@ pub(crate) async fn acquire(
             }
         };
         let _ = lock(&be.balancer).conn_started(id);
-        if let Some(s) = &stream {
+        if let Some(s) = stream {
             s.set_server(Some(index));
         }
         return Ok(Slot {
@@ -223,7 +222,7 @@ pub(crate) async fn acquire(
             id,
             permit,
             _counted: server.counters.enter(),
-            stream,
+            stream: stream.cloned(),
         });
     }
 }

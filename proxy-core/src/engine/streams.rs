@@ -218,8 +218,9 @@ pub(crate) struct Stream {
 /// the registry once the future is dropped, however the task ends.
 ///
 /// Written by hand rather than as an `async fn`: every TCP-mode and CLI
-/// connection's task holds one, and this one is 40 bytes (the async fn with its task-local
-/// scope was 160, which put each task in a 384-byte cell instead of 256).
+/// connection's task holds one, and this one is 40 bytes (the async fn
+/// with its task-local scope was 160, which put each task in a 384-byte
+/// cell instead of 256).
 pub(crate) struct Running<R: Deref<Target = Registry>, F: Future<Output = ()>> {
     /// `None` once it has ended.
     fut: Option<Pin<Box<F>>>,
@@ -778,6 +779,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Killable<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     #[test]
     fn ages_print_as_haproxy_human_time() {
@@ -795,10 +797,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let conn = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let local = conn.local_addr().unwrap();
-        assert_eq!(
-            local_addr(std::os::fd::AsRawFd::as_raw_fd(&conn)),
-            Some(local)
-        );
+        assert_eq!(local_addr(conn.as_raw_fd()), Some(local));
         assert_eq!(local_addr(-1), None);
         if cfg!(target_endian = "little") {
             assert_eq!(

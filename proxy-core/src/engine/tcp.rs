@@ -54,7 +54,7 @@ fn ms(d: Duration) -> u64 {
 /// Runs one TCP-mode session to its end, registered as a live stream.
 ///
 /// Not an `async fn`, as `http::serve`: the session is laid out once.
-pub(crate) fn serve(mut session: Session, client: ClientStream) -> impl Future<Output = ()> {
+pub(crate) fn serve(mut session: Session, mut client: ClientStream) -> impl Future<Output = ()> {
     let rt = super::streams::Streams(std::sync::Arc::clone(&session.ctx.rt));
     let stream = super::streams::register_client(
         &session,
@@ -62,16 +62,11 @@ pub(crate) fn serve(mut session: Session, client: ClientStream) -> impl Future<O
         (session.started, session.accepted_at),
     );
     session.stream = Some(std::sync::Arc::clone(&stream));
-    stream.run(rt, serve_stream(session, client))
+    stream.run(rt, async move { serve_stream(&session, &mut client).await })
 }
 
-/// The session itself; its arguments are captured once (see `serve`).
-fn serve_stream(session: Session, client: ClientStream) -> impl Future<Output = ()> {
-    let mut client = client;
-    async move { serve_stream_inner(&session, &mut client).await }
-}
-
-async fn serve_stream_inner(session: &Session, client: &mut ClientStream) {
+/// The session itself, on what `serve` captured once.
+async fn serve_stream(session: &Session, client: &mut ClientStream) {
     let fe_name = session.fe().name.clone();
     let Some(be) = session.select_backend(&ConnView(session.ep)) else {
         log(
